@@ -1,0 +1,188 @@
+package csp
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+)
+
+// A Group runs tasks in their own goroutines and waits for all of them, the
+// Go counterpart of spawning tokio tasks and awaiting join_all on their
+// handles.
+//
+// Wait returns the first error a task returned. A panic in a task does not
+// crash the program from a goroutine nobody can recover in; it is caught and
+// raised again by Wait, in the waiting goroutine, as a *PanicError that holds
+// the task's panic value and stack. A Group made by WithContext also cancels
+// its context on the first error or panic, so the other tasks can stop early.
+// SetLimit bounds how many tasks run at once; Go then waits for a free slot.
+//
+// The running count, the first error and the wake-up channel for Wait live
+// in a one-slot channel that serves as the group's lock.
+//
+// The zero value is not usable; call NewGroup or WithContext. A Group may be
+// reused after Wait returns; its first error is kept.
+type Group struct {
+	state  chan groupState
+	limit  *Semaphore // nil: no limit
+	cancel context.CancelCauseFunc
+}
+
+type groupState struct {
+	running int
+	err     error         // the first error returned by a task
+	panic   *PanicError   // the first panic raised by a task
+	idle    chan struct{} // closed when running drops to zero
+}
+
+// PanicError is the value with which Group.Wait panics when a task panicked.
+type PanicError struct {
+	Value any    // the value the task panicked with
+	Stack []byte // the task's stack at the panic
+}
+
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("csp: task panicked: %v\n\ntask stack:\n%s", p.Value, p.Stack)
+}
+
+// Unwrap returns the panic value if it is an error, so errors.Is and
+// errors.As see through a PanicError.
+func (p *PanicError) Unwrap() error {
+	if err, ok := p.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// NewGroup returns an empty group with no limit.
+func NewGroup() *Group {
+	g := &Group{state: make(chan groupState, 1)}
+	g.state <- groupState{}
+	return g
+}
+
+// WithContext returns an empty group and a context derived from ctx. The
+// context is cancelled, with the error as its cause, the first time a task
+// returns an error or panics, and in any case when Wait returns.
+func WithContext(ctx context.Context) (*Group, context.Context) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	g := NewGroup()
+	g.cancel = cancel
+	return g, ctx
+}
+
+// SetLimit limits the group to n tasks running at once; n < 0 removes the
+// limit. It panics if n is 0 or if tasks are running.
+func (g *Group) SetLimit(n int) {
+	if n == 0 {
+		panic("csp: Group.SetLimit(0) would never run a task")
+	}
+	s := <-g.state
+	running := s.running
+	g.state <- s
+	if running != 0 {
+		panic(fmt.Sprintf("csp: Group.SetLimit called while %d tasks are running", running))
+	}
+	if n < 0 {
+		g.limit = nil
+		return
+	}
+	g.limit = NewSemaphore(n)
+}
+
+// Go runs f in a new goroutine. If the group has a limit, Go first waits
+// until fewer than that many tasks are running.
+func (g *Group) Go(f func() error) {
+	if g.limit != nil {
+		// The limit semaphore is never closed, and Background never ends.
+		_ = g.limit.Acquire(context.Background())
+	}
+	g.start(f)
+}
+
+// TryGo runs f in a new goroutine if the group's limit allows one more task
+// now, and reports whether it did.
+func (g *Group) TryGo(f func() error) bool {
+	if g.limit != nil && !g.limit.TryAcquire() {
+		return false
+	}
+	g.start(f)
+	return true
+}
+
+func (g *Group) start(f func() error) {
+	s := <-g.state
+	if s.running == 0 {
+		s.idle = make(chan struct{})
+	}
+	s.running++
+	g.state <- s
+	go g.run(f)
+}
+
+func (g *Group) run(f func() error) {
+	var err error
+	var pe *PanicError
+	defer func() {
+		if pe == nil {
+			// A task that panics never reaches the assignment below; recover
+			// here, where its stack is still the one that panicked.
+			if v := recover(); v != nil {
+				pe = &PanicError{Value: v, Stack: debug.Stack()}
+			}
+		}
+		g.finish(err, pe)
+	}()
+	err = f()
+}
+
+func (g *Group) finish(err error, pe *PanicError) {
+	// Free the slot before the task stops counting as running, so that once
+	// Wait sees the group idle, no task touches the limit any more.
+	if g.limit != nil {
+		g.limit.Release()
+	}
+	s := <-g.state
+	first := false
+	if pe != nil && s.panic == nil {
+		s.panic = pe
+		first = s.err == nil
+	} else if err != nil && s.err == nil && s.panic == nil {
+		s.err = err
+		first = true
+	}
+	s.running--
+	if s.running == 0 {
+		close(s.idle)
+		s.idle = nil
+	}
+	g.state <- s
+	if first && g.cancel != nil {
+		if pe != nil {
+			g.cancel(pe)
+		} else {
+			g.cancel(err)
+		}
+	}
+}
+
+// Wait blocks until every task started with Go has returned, then returns
+// the first error any of them returned, or nil. If a task panicked, Wait
+// panics with a *PanicError carrying that task's panic value and stack.
+func (g *Group) Wait() error {
+	s := <-g.state
+	idle := s.idle
+	g.state <- s
+	if idle != nil {
+		<-idle
+	}
+	s = <-g.state
+	g.state <- s
+	if g.cancel != nil {
+		g.cancel(s.err)
+	}
+	if s.panic != nil {
+		panic(s.panic)
+	}
+	return s.err
+}

@@ -1,0 +1,9 @@
+module github.com/chansync/chansync
+
+go 1.26.0
+
+require (
+	github.com/sourcegraph/conc v0.3.0
+	go.uber.org/goleak v1.3.0
+	golang.org/x/sync v0.25.0
+)
