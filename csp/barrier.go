@@ -59,10 +59,15 @@ func (b *Barrier) Wait(ctx context.Context) (leader bool, err error) {
 	release := s.release
 	b.state <- s
 
+	done := ctx.Done()
+	if done == nil { // a context that never ends: a plain receive is cheaper than a select
+		<-release
+		return false, nil
+	}
 	select {
 	case <-release:
 		return false, nil
-	case <-ctx.Done():
+	case <-done:
 	}
 	// Withdraw, unless the generation completed before we got the lock: then
 	// a new release channel is in place and our arrival already counted.

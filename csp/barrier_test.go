@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/sourcegraph/conc"
 )
 
 type waitResult struct {
@@ -148,11 +149,9 @@ func TestBarrierStress(t *testing.T) {
 	const n, workers, rounds = 4, 10, 400
 	b := NewBarrier(n)
 	var passed, leaders, withdrawn atomic.Int64
-	var wg sync.WaitGroup
+	var wg conc.WaitGroup
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 11))
 			for range rounds {
 				timeout := time.Duration(r.IntN(200)) * time.Microsecond
@@ -171,7 +170,7 @@ func TestBarrierStress(t *testing.T) {
 					t.Errorf("Wait: %v", err)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if p, l := passed.Load(), leaders.Load(); p != n*l {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/sourcegraph/conc"
 )
 
 func TestMutexFIFO(t *testing.T) {
@@ -109,11 +110,9 @@ func TestMutexStress(t *testing.T) {
 	const workers, rounds = 16, 500
 	m := NewMutex()
 	inside, counter, acquired := 0, 0, 0
-	var wg sync.WaitGroup
+	var wg conc.WaitGroup
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 3))
 			for range rounds {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -134,7 +133,7 @@ func TestMutexStress(t *testing.T) {
 				m.Unlock()
 				cancel()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if counter != acquired || counter == 0 {

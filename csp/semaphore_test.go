@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/sourcegraph/conc"
 )
 
 // queue starts acquirers one at a time, each fully queued before the next
@@ -259,11 +260,9 @@ func TestSemaphoreStress(t *testing.T) {
 	const capacity, workers, rounds = 5, 32, 300
 	s := NewSemaphore(capacity)
 	var holding, maxHolding, granted, cancelled atomic.Int64
-	var wg sync.WaitGroup
+	var wg conc.WaitGroup
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			for range rounds {
 				k := 1 + r.IntN(3)
@@ -295,7 +294,7 @@ func TestSemaphoreStress(t *testing.T) {
 				s.ReleaseN(k)
 				cancel()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if got := s.Available(); got != capacity {
