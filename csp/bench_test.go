@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chansync/chansync/internal/baseline"
 	"github.com/sourcegraph/conc"
 	"golang.org/x/sync/semaphore"
 )
@@ -90,38 +91,6 @@ func BenchmarkSemaphore(b *testing.B) {
 	})
 }
 
-// condBarrier is the conventional cyclic barrier: a mutex, a condition
-// variable and a generation counter.
-type condBarrier struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	n, gen  int
-	arrived int
-}
-
-func newCondBarrier(n int) *condBarrier {
-	b := &condBarrier{n: n}
-	b.cond = sync.NewCond(&b.mu)
-	return b
-}
-
-func (b *condBarrier) Wait() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.arrived++
-	if b.arrived == b.n {
-		b.arrived = 0
-		b.gen++
-		b.cond.Broadcast()
-		return true
-	}
-	gen := b.gen
-	for gen == b.gen {
-		b.cond.Wait()
-	}
-	return false
-}
-
 // benchBarrier measures one generation per op: parties goroutines each pass
 // the barrier b.N times.
 func benchBarrier(b *testing.B, parties int, wait func()) {
@@ -148,7 +117,7 @@ func BenchmarkBarrier(b *testing.B) {
 			benchBarrier(b, parties, func() { br.Wait(ctx) })
 		})
 		b.Run(name+"/impl=cond", func(b *testing.B) {
-			br := newCondBarrier(parties)
+			br := baseline.NewCondBarrier(parties)
 			benchBarrier(b, parties, func() { br.Wait() })
 		})
 	}

@@ -68,9 +68,17 @@ func (s *Semaphore) AcquireN(ctx context.Context, k int) error {
 		return ErrClosed
 	default:
 	}
-	// Join the queue. A free gate means nobody is waiting (a blocked sender
-	// on a one-slot channel implies the slot is full), so the fast path
-	// never overtakes anyone.
+	if k == 1 && len(s.gate) == 0 {
+		// Nobody is collecting several permits, so a single permit needs
+		// no gate: the runtime queues blocked senders on held in arrival
+		// order, behind anyone already waiting there. Once a multi-permit
+		// acquirer holds the gate, later single acquirers queue behind it
+		// at the gate and cannot starve it.
+		return s.acquireOne(ctx)
+	}
+	// Join the queue. A free gate means nobody is waiting at it (a blocked
+	// sender on a one-slot channel implies the slot is full), so the fast
+	// path never overtakes anyone.
 	select {
 	case s.gate <- struct{}{}:
 	default:
@@ -108,6 +116,22 @@ func (s *Semaphore) AcquireN(ctx context.Context, k int) error {
 	}
 	<-s.gate
 	return nil
+}
+
+func (s *Semaphore) acquireOne(ctx context.Context) error {
+	select {
+	case s.held <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case s.held <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closed:
+		return ErrClosed
+	}
 }
 
 // TryAcquire takes one permit if it can do so at once without overtaking a
