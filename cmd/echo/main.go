@@ -1,0 +1,157 @@
+// Command echo runs chansync's line echo server: every line a client sends
+// is written back to it.
+//
+// Usage:
+//
+//	go run ./cmd/echo [flags] [port]
+//
+// It listens on 127.0.0.1:50000 unless told otherwise; a port given as the
+// argument replaces the port of -addr, as in the tutorial. Talk to it with
+// `nc 127.0.0.1 50000`. SIGINT or SIGTERM starts a graceful shutdown that
+// lasts at most -drain-timeout; a second signal exits at once. Bad flags or
+// arguments exit with status 2, a failure to listen with status 1.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/chansync/chansync/echo"
+)
+
+func main() {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	os.Exit(run(os.Args[1:], os.Stderr, sigs))
+}
+
+// usageError is a problem with the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func parse(args []string, stderr io.Writer) (echo.Config, time.Duration, error) {
+	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: echo [flags] [port]")
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", echo.DefaultAddr, "address to listen on")
+	mode := fs.String("mode", string(echo.ModeGoroutine), "goroutine, thread or sequential (the tutorial's bug)")
+	maxLine := fs.Int("max-line", echo.DefaultMaxLineBytes, "longest line in bytes, its newline included")
+	maxConns := fs.Int("max-conns", echo.DefaultMaxConns, "most connections served at once")
+	idle := fs.Duration("idle-timeout", echo.DefaultIdleTimeout, "how long a connection may wait between lines")
+	line := fs.Duration("line-timeout", echo.DefaultLineTimeout, "how long a begun line may take to arrive")
+	write := fs.Duration("write-timeout", echo.DefaultWriteTimeout, "how long one write may take")
+	drain := fs.Duration("drain-timeout", 10*time.Second, "how long a graceful shutdown may take")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return echo.Config{}, 0, err
+		}
+		return echo.Config{}, 0, usageError{err.Error()}
+	}
+	if fs.NArg() > 1 {
+		return echo.Config{}, 0, usageError{fmt.Sprintf("too many arguments: %q", fs.Args())}
+	}
+	if fs.NArg() == 1 {
+		port, err := strconv.Atoi(fs.Arg(0))
+		if err != nil || port < 0 || port > 65535 {
+			return echo.Config{}, 0, usageError{fmt.Sprintf("port %q is not a number from 0 to 65535", fs.Arg(0))}
+		}
+		host, _, err := net.SplitHostPort(*addr)
+		if err != nil {
+			return echo.Config{}, 0, usageError{fmt.Sprintf("-addr %q: %v", *addr, err)}
+		}
+		*addr = net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	for name, v := range map[string]int64{
+		"-max-line": int64(*maxLine), "-max-conns": int64(*maxConns),
+		"-idle-timeout": int64(*idle), "-line-timeout": int64(*line),
+		"-write-timeout": int64(*write), "-drain-timeout": int64(*drain),
+	} {
+		if v <= 0 {
+			return echo.Config{}, 0, usageError{fmt.Sprintf("%s must be positive", name)}
+		}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return echo.Config{}, 0, usageError{fmt.Sprintf("-log-level %q: want debug, info, warn or error", *level)}
+	}
+	cfg := echo.Config{
+		Addr:         *addr,
+		Mode:         echo.Mode(*mode),
+		MaxLineBytes: *maxLine,
+		MaxConns:     *maxConns,
+		IdleTimeout:  *idle,
+		LineTimeout:  *line,
+		WriteTimeout: *write,
+		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})),
+	}
+	return cfg, *drain, nil
+}
+
+func run(args []string, stderr io.Writer, sigs <-chan os.Signal) int {
+	cfg, drain, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "echo: %v\n", err)
+		return 2
+	}
+	srv, err := echo.NewServer(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err) // already "echo: ..."
+		return 2
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "echo: %v\n", err)
+		return 1
+	}
+	log := cfg.Logger
+	log.Info("Listening", "addr", ln.Addr().String(), "mode", srv.Config().Mode)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(context.Background(), ln) }()
+
+	var shutdownDone chan error // made at the first signal
+	for {
+		select {
+		case err := <-served:
+			if !errors.Is(err, echo.ErrServerClosed) {
+				fmt.Fprintf(stderr, "echo: %v\n", err)
+				return 1
+			}
+			if err := <-shutdownDone; err != nil {
+				log.Warn("Shutdown cut connections at the drain deadline", "err", err)
+			}
+			log.Info("Stopped")
+			return 0
+		case sig := <-sigs:
+			if shutdownDone != nil {
+				log.Warn("Second signal; exiting now", "signal", sig.String())
+				return 1
+			}
+			log.Info("Shutting down", "signal", sig.String(), "drain-timeout", drain)
+			shutdownDone = make(chan error, 1)
+			go func(done chan<- error) {
+				ctx, cancel := context.WithTimeout(context.Background(), drain)
+				defer cancel()
+				done <- srv.Shutdown(ctx)
+			}(shutdownDone)
+		}
+	}
+}

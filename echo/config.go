@@ -1,0 +1,114 @@
+package echo
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Mode is how the server runs its connections.
+type Mode string
+
+const (
+	// ModeGoroutine serves each connection on its own goroutine, the
+	// counterpart of the tutorial's tokio::spawn per client. The default.
+	ModeGoroutine Mode = "goroutine"
+	// ModeThread serves each connection on its own goroutine locked to its
+	// own OS thread, the counterpart of the tutorial's std::thread::spawn per
+	// client. Every connection costs a kernel thread (its stack and a kernel
+	// context switch per wake-up); the server raises the runtime's thread
+	// limit (debug.SetMaxThreads) to MaxConns plus a margin while serving.
+	ModeThread Mode = "thread"
+	// ModeSequential is the tutorial's bug: the accept loop serves one client
+	// to completion before it accepts the next, as when the handler is
+	// awaited in the accept loop instead of spawned. Other clients connect
+	// (the kernel completes the handshake) but get no echo until every
+	// client ahead of them has gone. Kept to show the bug.
+	ModeSequential Mode = "sequential"
+)
+
+// Config is the server's configuration. A zero field takes its default.
+type Config struct {
+	// Addr is the TCP address ListenAndServe listens on.
+	// Default 127.0.0.1:50000, the tutorial's.
+	Addr string
+	// Mode is how connections are run. Default ModeGoroutine.
+	Mode Mode
+	// MaxLineBytes is the longest line accepted, its '\n' included. A
+	// client that sends a longer line gets "ERR line too long" and is
+	// disconnected. Default 64 KiB.
+	MaxLineBytes int
+	// MaxConns is the most connections served at once. A client over the
+	// limit gets "ERR server busy" and is disconnected at once. Default
+	// 10,000.
+	MaxConns int
+	// IdleTimeout is how long a connection may wait between lines.
+	// Default 5 minutes.
+	IdleTimeout time.Duration
+	// LineTimeout is how long a line may take to arrive once its first
+	// byte has, against clients that trickle bytes. Default 60 seconds.
+	LineTimeout time.Duration
+	// WriteTimeout bounds each write, against clients that never read.
+	// Default 30 seconds.
+	WriteTimeout time.Duration
+	// Logger receives "Accepted connection" and "Connection ended" records
+	// and the server's errors. Default slog.Default().
+	Logger *slog.Logger
+}
+
+const (
+	DefaultAddr         = "127.0.0.1:50000"
+	DefaultMaxLineBytes = 64 << 10
+	DefaultMaxConns     = 10_000
+	DefaultIdleTimeout  = 5 * time.Minute
+	DefaultLineTimeout  = 60 * time.Second
+	DefaultWriteTimeout = 30 * time.Second
+)
+
+// withDefaults returns c with every zero field set to its default, or an
+// error naming the first field that is out of range.
+func (c Config) withDefaults() (Config, error) {
+	switch c.Mode {
+	case "":
+		c.Mode = ModeGoroutine
+	case ModeGoroutine, ModeThread, ModeSequential:
+	default:
+		return c, fmt.Errorf("echo: unknown mode %q (want goroutine, thread or sequential)", c.Mode)
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"MaxLineBytes", int64(c.MaxLineBytes)},
+		{"MaxConns", int64(c.MaxConns)},
+		{"IdleTimeout", int64(c.IdleTimeout)},
+		{"LineTimeout", int64(c.LineTimeout)},
+		{"WriteTimeout", int64(c.WriteTimeout)},
+	} {
+		if f.v < 0 {
+			return c, fmt.Errorf("echo: %s must not be negative", f.name)
+		}
+	}
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.MaxLineBytes == 0 {
+		c.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.LineTimeout == 0 {
+		c.LineTimeout = DefaultLineTimeout
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}

@@ -1,0 +1,73 @@
+package echo
+
+import "bytes"
+
+// A framer holds what a connection has read and not yet answered: at most
+// one partial line, at the front of its buffer, with free space behind it
+// for the next read. It splits what arrives into the complete lines to echo
+// and the partial tail to keep, and it never holds more than a line of the
+// maximum length plus one read.
+type framer struct {
+	buf      []byte // buf[start:end] is unanswered data; buf[end:] is free
+	start    int
+	end      int
+	scanned  int // buf[start:scanned] has no '\n'
+	max      int // longest line allowed, its '\n' included
+	readSize int
+}
+
+func newFramer(max, readSize int) *framer {
+	return &framer{max: max, readSize: readSize}
+}
+
+// space returns the free space to read into, at least readSize bytes
+// unless the buffer is at its bound. It moves the partial line to the front
+// of the buffer first, so the buffer grows only for a long line.
+func (f *framer) space() []byte {
+	if f.start > 0 {
+		n := copy(f.buf, f.buf[f.start:f.end])
+		f.scanned -= f.start
+		f.start, f.end = 0, n
+	}
+	if len(f.buf)-f.end < f.readSize {
+		size := max(f.readSize, 2*len(f.buf))
+		size = min(size, f.max+f.readSize)
+		size = max(size, f.end+1) // always room for one more byte
+		grown := make([]byte, size)
+		copy(grown, f.buf[:f.end])
+		f.buf = grown
+	}
+	return f.buf[f.end:]
+}
+
+// commit takes n bytes just read into the space and returns the complete
+// lines now ready to be echoed (valid until the next call of space), how
+// many lines that is, and whether the line after them is too long: either
+// it is complete and longer than max, or it is partial and already max bytes
+// long, so that its '\n' could only make it longer.
+func (f *framer) commit(n int) (lines []byte, count int, tooLong bool) {
+	f.end += n
+	from := f.start
+	for {
+		i := bytes.IndexByte(f.buf[f.scanned:f.end], '\n')
+		if i < 0 {
+			f.scanned = f.end
+			tooLong = f.end-f.start >= f.max
+			break
+		}
+		eol := f.scanned + i + 1
+		if eol-f.start > f.max {
+			tooLong = true
+			f.scanned = f.start // the rest is never used
+			break
+		}
+		f.start, f.scanned = eol, eol
+		count++
+	}
+	return f.buf[from:f.start], count, tooLong
+}
+
+// partial reports whether a line has begun and not ended.
+func (f *framer) partial() bool {
+	return f.end > f.start
+}

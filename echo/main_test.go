@@ -1,0 +1,145 @@
+package echo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// logBook collects a server's log records. Its buffer lives in a one-slot
+// channel, so the server's goroutines and the test can share it.
+type logBook struct {
+	buf     chan *bytes.Buffer
+	written chan struct{} // gets a token after each write
+}
+
+func newLogBook() *logBook {
+	b := &logBook{buf: make(chan *bytes.Buffer, 1), written: make(chan struct{}, 1)}
+	b.buf <- new(bytes.Buffer)
+	return b
+}
+
+func (b *logBook) Write(p []byte) (int, error) {
+	buf := <-b.buf
+	n, err := buf.Write(p)
+	b.buf <- buf
+	select {
+	case b.written <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+// waitFor waits until the log satisfies ok, re-checking after every write,
+// and fails the test if that takes longer than a generous bound.
+func (b *logBook) waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for !ok() {
+		select {
+		case <-b.written:
+		case <-timeout:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func (b *logBook) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// records returns the records whose message is msg.
+func (b *logBook) records(msg string) []map[string]any {
+	buf := <-b.buf
+	text := buf.String()
+	b.buf <- buf
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		var r map[string]any
+		if json.Unmarshal([]byte(line), &r) == nil && r["msg"] == msg {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// endReasons returns the reason of every "Connection ended" record by
+// connection id.
+func (b *logBook) endReasons() map[float64]string {
+	out := map[float64]string{}
+	for _, r := range b.records("Connection ended") {
+		out[r["conn"].(float64)], _ = r["reason"].(string)
+	}
+	return out
+}
+
+// tcpServer serves cfg on a loopback port until the test ends.
+func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
+	t.Helper()
+	book := newLogBook()
+	cfg.Logger = book.logger()
+	srv, err := NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(context.Background(), ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		if err := <-served; !errors.Is(err, ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+	})
+	return srv, ln.Addr().String(), book
+}
+
+func dial(t *testing.T, addr string) *net.TCPConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
+}
+
+// readAll reads until EOF, failing the test after a generous bound.
+func readAll(t *testing.T, c net.Conn) []byte {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading until EOF: %v (got %q)", err, b)
+	}
+	return b
+}
+
+// readN reads exactly n bytes.
+func readN(t *testing.T, c net.Conn, n int) []byte {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b := make([]byte, n)
+	if _, err := io.ReadFull(c, b); err != nil {
+		t.Fatalf("reading %d bytes: %v (got %q)", n, err, b)
+	}
+	return b
+}

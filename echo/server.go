@@ -1,0 +1,375 @@
+// Package echo is the tutorial's line echo server, hardened to be run for
+// real.
+//
+// A client sends lines; the server writes each complete line back, byte for
+// byte, as soon as its '\n' arrives. When the client closes, a final line
+// without '\n' is not echoed. The picture:
+//
+//	acceptor goroutine ──accepted──▶ ┌────────────────────┐
+//	   (ln.Accept loop)  ──errors──▶ │  the serve loop    │ ──go──▶ one goroutine
+//	Shutdown ───────────close──────▶ │  select { ... }    │         per connection
+//	ctx.Done() ────────────────────▶ │  owns the live set │ ◀──finished── (id)
+//	                                 └────────────────────┘
+//
+// The serve loop is the only owner of the set of live connections, so it
+// needs no lock: every change arrives on a channel. A connection takes a
+// permit from a csp.Semaphore of Config.MaxConns; one over the limit is told
+// "ERR server busy" and closed. Each connection enforces its own limits with
+// read and write deadlines: the idle timeout between lines, the line timeout
+// once a line has begun, the write timeout, and the maximum line length.
+//
+// Shutdown follows net/http's order: stop accepting at once, close idle
+// connections at once, let a connection in the middle of a line finish it and
+// have it echoed until the Shutdown context's deadline, then cut what is
+// left. Every complete line the server has read is answered first.
+package echo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/chansync/chansync/csp"
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe once Shutdown has
+// been called.
+var ErrServerClosed = errors.New("echo: server closed")
+
+// A Server is a line echo server. Make one with NewServer; it serves once.
+type Server struct {
+	cfg   Config
+	limit *csp.Semaphore // a permit per connection being served
+
+	state    chan serverState // one slot: the server's lock
+	shutdown chan struct{}    // closed by the first Shutdown
+	force    chan struct{}    // closed when a Shutdown's context ends
+	done     chan struct{}    // closed when Serve returns
+
+	// drainDeadline is the first Shutdown's context deadline (zero if
+	// none). It is written before shutdown is closed and read only after.
+	drainDeadline time.Time
+}
+
+type phase int
+
+const (
+	idle phase = iota
+	serving
+	stopped
+)
+
+type serverState struct {
+	phase          phase
+	shutdownCalled bool
+	forced         bool
+	addr           net.Addr
+}
+
+// NewServer returns a server for cfg, with defaults filled in, or an error
+// if a field of cfg is out of range.
+func NewServer(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		limit:    csp.NewSemaphore(cfg.MaxConns),
+		state:    make(chan serverState, 1),
+		shutdown: make(chan struct{}),
+		force:    make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	s.state <- serverState{}
+	return s, nil
+}
+
+// Config returns the server's configuration, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Addr returns the address the server listens on, or nil before Serve.
+func (s *Server) Addr() net.Addr {
+	st := <-s.state
+	s.state <- st
+	return st.addr
+}
+
+// ListenAndServe listens on Config.Addr and serves; see Serve.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve accepts connections on ln and serves them until Shutdown is called
+// or ctx ends, and returns only when every connection has been closed and
+// every goroutine it started has ended. It closes ln.
+//
+// After Shutdown it returns ErrServerClosed. When ctx ends it stops at once,
+// without draining: it closes the listener and every connection and returns
+// ctx.Err(). If accepting fails for good (not a temporary error such as
+// running out of file descriptors, which it retries with a back-off) it
+// closes every connection and returns that error.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	st := <-s.state
+	switch {
+	case st.shutdownCalled:
+		s.state <- st
+		ln.Close()
+		return ErrServerClosed
+	case st.phase != idle:
+		s.state <- st
+		return errors.New("echo: Serve called twice")
+	}
+	st.phase, st.addr = serving, ln.Addr()
+	s.state <- st
+	defer func() {
+		st := <-s.state
+		st.phase = stopped
+		s.state <- st
+		close(s.done)
+	}()
+	if s.cfg.Mode == ModeThread {
+		// One OS thread per connection, plus the runtime's own.
+		need := s.cfg.MaxConns + 100
+		if prev := debug.SetMaxThreads(need); prev > need {
+			debug.SetMaxThreads(prev) // already higher: keep it
+		} else {
+			defer debug.SetMaxThreads(prev)
+		}
+	}
+	return s.loop(ctx, ln)
+}
+
+// Shutdown stops the server gracefully: it stops accepting, closes idle
+// connections, and waits for connections in the middle of a line to finish
+// it, until ctx ends. Then it cuts the connections that are left and
+// returns ctx.Err(); it returns nil if every connection ended by itself.
+// Either way, when it returns, Serve has returned or will return
+// ErrServerClosed without serving.
+func (s *Server) Shutdown(ctx context.Context) error {
+	st := <-s.state
+	first := !st.shutdownCalled
+	st.shutdownCalled = true
+	running := st.phase == serving
+	s.state <- st
+	if first {
+		if d, ok := ctx.Deadline(); ok {
+			s.drainDeadline = d
+		}
+		close(s.shutdown)
+	}
+	if !running {
+		return nil
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+	}
+	st = <-s.state
+	if !st.forced {
+		st.forced = true
+		close(s.force)
+	}
+	s.state <- st
+	<-s.done
+	return ctx.Err()
+}
+
+// loop is the select-driven heart of Serve. It alone owns the live set.
+func (s *Server) loop(ctx context.Context, ln net.Listener) error {
+	log := s.cfg.Logger
+	accepted := make(chan net.Conn)
+	acceptErrs := make(chan error)
+	stop := make(chan struct{})
+	acceptorDone := make(chan struct{})
+	go accept(ln, accepted, acceptErrs, stop, acceptorDone)
+
+	live := make(map[uint64]*conn)
+	finished := make(chan uint64)
+	var nextID uint64
+	var result error
+	draining := false
+	shutdown, ctxDone, force := s.shutdown, ctx.Done(), s.force
+
+	stopAccepting := func(err error) {
+		if result == nil {
+			result = err
+		}
+		if !draining {
+			draining = true
+			close(stop)
+			ln.Close()
+		}
+	}
+	cutAll := func() {
+		for _, c := range live {
+			c.nc.Close()
+		}
+	}
+
+	for !draining || len(live) > 0 {
+		acceptCh := accepted
+		if draining || (s.cfg.Mode == ModeSequential && len(live) > 0) {
+			acceptCh = nil // the sequential bug: nobody new until the client is gone
+		}
+		select {
+		case nc := <-acceptCh:
+			nextID++
+			c := newConn(nextID, nc)
+			live[c.id] = c
+			if !s.limit.TryAcquire() {
+				go s.reject(c, finished)
+				continue
+			}
+			log.Info("Accepted connection", "conn", c.id, "remote", c.remote)
+			go s.run(c, finished)
+
+		case id := <-finished:
+			delete(live, id)
+
+		case err := <-acceptErrs:
+			var retry *retryError
+			if errors.As(err, &retry) {
+				log.Warn("accept failed; retrying", "err", retry.err, "delay", retry.delay)
+				continue
+			}
+			if !draining {
+				log.Error("accept failed; stopping", "err", err)
+				stopAccepting(err)
+				cutAll()
+			}
+
+		case <-shutdown:
+			shutdown = nil
+			stopAccepting(ErrServerClosed)
+			// Wake every reader. An idle connection closes; one in the middle
+			// of a line goes on until the drain deadline.
+			now := time.Now()
+			for _, c := range live {
+				c.nc.SetReadDeadline(now)
+			}
+
+		case <-ctxDone:
+			ctxDone = nil
+			stopAccepting(ctx.Err())
+			cutAll()
+
+		case <-force:
+			force = nil
+			cutAll()
+		}
+	}
+	<-acceptorDone
+	return result
+}
+
+// retryError is a temporary accept error and the delay before the next try.
+type retryError struct {
+	err   error
+	delay time.Duration
+}
+
+func (e *retryError) Error() string { return fmt.Sprintf("%v (retrying in %v)", e.err, e.delay) }
+
+// accept hands accepted connections to the serve loop until stop is closed
+// or accepting fails for good. On a temporary error it reports it and backs
+// off, 5 ms doubling to 1 s, as net/http does.
+func accept(ln net.Listener, accepted chan<- net.Conn, errs chan<- error, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err == nil {
+			delay = 0
+			select {
+			case accepted <- nc:
+			case <-stop:
+				nc.Close() // accepted after shutdown began
+				return
+			}
+			continue
+		}
+		if !temporary(err) {
+			select {
+			case errs <- err:
+			case <-stop:
+			}
+			return
+		}
+		delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+		select {
+		case errs <- &retryError{err, delay}:
+		case <-stop:
+			return
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-stop:
+			t.Stop()
+			return
+		}
+	}
+}
+
+// temporary reports whether an accept error is worth retrying: the process
+// or the system is out of descriptors or memory for the moment.
+func temporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// run serves one connection and reports it finished.
+func (s *Server) run(c *conn, finished chan<- uint64) {
+	if s.cfg.Mode == ModeThread {
+		// Never unlocked: when this goroutine ends, the runtime ends its
+		// thread too, so every connection really has a thread of its own.
+		runtime.LockOSThread()
+		c.thread = gettid()
+	}
+	reason := s.serveConn(c)
+	c.nc.Close()
+	s.limit.Release()
+	attrs := []any{"conn", c.id, "remote", c.remote, "lines", c.lines, "bytes", c.bytes,
+		"duration", time.Since(c.start).Round(time.Microsecond), "reason", reason}
+	if c.thread != 0 {
+		attrs = append(attrs, "thread", c.thread)
+	}
+	s.cfg.Logger.Info("Connection ended", attrs...)
+	finished <- c.id
+}
+
+// reject tells a client over the connection limit and closes it.
+func (s *Server) reject(c *conn, finished chan<- uint64) {
+	s.sayAndLinger(c, "ERR server busy\n")
+	c.nc.Close()
+	s.cfg.Logger.Warn("Connection refused", "conn", c.id, "remote", c.remote, "reason", "server busy")
+	finished <- c.id
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,5 @@
+package echo
+
+import "syscall"
+
+func gettid() int { return syscall.Gettid() }

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package echo
+
+func gettid() int { return 0 }
