@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// reasonCut is why a connection ends when Shutdown's deadline cuts a line
+// that has not finished arriving.
+const reasonCut = "shutdown: line unfinished at the drain deadline"
+
 // readSize is how much a connection reads at once.
 const readSize = 4096
 
@@ -90,7 +94,7 @@ func (s *Server) serveConn(c *conn) string {
 					continue
 				}
 				if deadline.Equal(s.drainDeadline) {
-					return "shutdown: line unfinished at the drain deadline"
+					return reasonCut
 				}
 			}
 			if f.partial() {
@@ -100,7 +104,7 @@ func (s *Server) serveConn(c *conn) string {
 		case errors.Is(err, io.EOF):
 			return "client closed"
 		case isClosed(s.force):
-			return "shutdown: line unfinished at the drain deadline"
+			return reasonCut
 		case errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
 			return "closed by server"
 		default:

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,9 @@ func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(context.Background(), ln) }()
+	for srv.Addr() == nil {
+		runtime.Gosched() // until Serve has claimed the server
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -68,6 +68,7 @@ type serverState struct {
 	phase          phase
 	shutdownCalled bool
 	forced         bool
+	cut            int // connections cut at the drain deadline
 	addr           net.Addr
 }
 
@@ -172,6 +173,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	select {
 	case <-s.done:
+		st := <-s.state
+		s.state <- st
+		if st.cut > 0 {
+			// Lines were cut at the deadline; the connections' own deadline
+			// timers may have fired a moment before ctx's.
+			return context.DeadlineExceeded
+		}
 		return nil
 	case <-ctx.Done():
 	}
@@ -185,6 +193,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// ended is what a connection's goroutine reports to the serve loop.
+type ended struct {
+	id  uint64
+	cut bool // cut at the drain deadline with a line unfinished
+}
+
 // loop is the select-driven heart of Serve. It alone owns the live set.
 func (s *Server) loop(ctx context.Context, ln net.Listener) error {
 	log := s.cfg.Logger
@@ -195,7 +209,13 @@ func (s *Server) loop(ctx context.Context, ln net.Listener) error {
 	go accept(ln, accepted, acceptErrs, stop, acceptorDone)
 
 	live := make(map[uint64]*conn)
-	finished := make(chan uint64)
+	finished := make(chan ended)
+	cut := 0
+	defer func() {
+		st := <-s.state
+		st.cut = cut
+		s.state <- st
+	}()
 	var nextID uint64
 	var result error
 	draining := false
@@ -234,8 +254,11 @@ func (s *Server) loop(ctx context.Context, ln net.Listener) error {
 			log.Info("Accepted connection", "conn", c.id, "remote", c.remote)
 			go s.run(c, finished)
 
-		case id := <-finished:
-			delete(live, id)
+		case e := <-finished:
+			delete(live, e.id)
+			if e.cut {
+				cut++
+			}
 
 		case err := <-acceptErrs:
 			var retry *retryError
@@ -338,7 +361,7 @@ func temporary(err error) bool {
 }
 
 // run serves one connection and reports it finished.
-func (s *Server) run(c *conn, finished chan<- uint64) {
+func (s *Server) run(c *conn, finished chan<- ended) {
 	if s.cfg.Mode == ModeThread {
 		// Never unlocked: when this goroutine ends, the runtime ends its
 		// thread too, so every connection really has a thread of its own.
@@ -354,15 +377,15 @@ func (s *Server) run(c *conn, finished chan<- uint64) {
 		attrs = append(attrs, "thread", c.thread)
 	}
 	s.cfg.Logger.Info("Connection ended", attrs...)
-	finished <- c.id
+	finished <- ended{c.id, reason == reasonCut}
 }
 
 // reject tells a client over the connection limit and closes it.
-func (s *Server) reject(c *conn, finished chan<- uint64) {
+func (s *Server) reject(c *conn, finished chan<- ended) {
 	s.sayAndLinger(c, "ERR server busy\n")
 	c.nc.Close()
 	s.cfg.Logger.Warn("Connection refused", "conn", c.id, "remote", c.remote, "reason", "server busy")
-	finished <- c.id
+	finished <- ended{id: c.id}
 }
 
 func isClosed(ch <-chan struct{}) bool {
