@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -15,6 +16,11 @@ const reasonCut = "shutdown: line unfinished at the drain deadline"
 // readSize is how much a connection reads at once.
 const readSize = 4096
 
+// freeBuffers is how many idle read buffers the server keeps for reuse.
+// Connections take a buffer only while they read, so this needs to cover the
+// connections reading at the same moment, not all of them.
+const freeBuffers = 64
+
 // lingerTimeout bounds how long a connection that is being turned away
 // (busy, line too long) keeps reading what the client still sends, so the
 // client sees the ERR line rather than a reset.
@@ -23,15 +29,38 @@ const lingerTimeout = time.Second
 type conn struct {
 	id     uint64
 	nc     net.Conn
-	remote string
 	start  time.Time
 	lines  int64
 	bytes  int64
 	thread int // OS thread id in ModeThread
 }
 
+// remote is the client's address, for the log; it is not kept, to keep an
+// idle connection small.
+func (c *conn) remote() string { return c.nc.RemoteAddr().String() }
+
 func newConn(id uint64, nc net.Conn) *conn {
-	return &conn{id: id, nc: nc, remote: nc.RemoteAddr().String(), start: time.Now()}
+	return &conn{id: id, nc: nc, start: time.Now()}
+}
+
+// session is one connection's reading state. It lives on the heap so that
+// the frames under an idle connection's wait stay small (see read).
+type session struct {
+	s         *Server
+	c         *conn
+	f         framer
+	raw       syscall.RawConn // nil for connections that are not sockets
+	lineStart time.Time       // when the partial line began
+	deadline  time.Time       // the read deadline wanted for the current read
+	readSet   time.Time       // the read deadline last set on the connection
+	writeSet  time.Time       // the write deadline last set on the connection
+	draining  bool            // shutdown has begun
+
+	// readRaw's state, kept here so that its callback allocates nothing.
+	readFn     func(fd uintptr) bool
+	n          int
+	errno      error
+	needBuffer bool
 }
 
 // serveConn echoes complete lines until the connection ends and returns
@@ -41,88 +70,225 @@ func newConn(id uint64, nc net.Conn) *conn {
 // timeout once a line has begun) and only then looks at the shutdown
 // channel. The serve loop closes that channel before it wakes the readers,
 // so whichever comes first, a reader cannot sleep through a shutdown.
+//
+// The loop is split so that only small frames (serveConn, read) sit under
+// the wait for data: an idle goroutine then uses well under a quarter of a
+// 4 KiB stack, and the garbage collector shrinks its stack to 2 KiB.
 func (s *Server) serveConn(c *conn) string {
-	f := newFramer(s.cfg.MaxLineBytes, readSize)
-	var lineStart time.Time
-	draining := false
+	ss := s.newSession(c)
+	reason := ss.loop()
+	ss.f.release()
+	return reason
+}
+
+//go:noinline
+func (s *Server) newSession(c *conn) *session {
+	ss := &session{s: s, c: c, f: framer{max: s.cfg.MaxLineBytes, readSize: readSize, pool: s.bufs}}
+	if sc, ok := c.nc.(syscall.Conn); ok {
+		ss.raw, _ = sc.SyscallConn()
+		ss.readFn = ss.tryRead
+	}
+	return ss
+}
+
+func (ss *session) loop() string {
 	for {
-		var deadline time.Time
-		if f.partial() {
-			deadline = lineStart.Add(s.cfg.LineTimeout)
-		} else {
-			deadline = time.Now().Add(s.cfg.IdleTimeout)
+		reason, again := ss.prepare()
+		if reason != "" {
+			return reason
 		}
-		if draining {
-			if !f.partial() {
-				return "shutdown"
-			}
-			if d := s.drainDeadline; !d.IsZero() && d.Before(deadline) {
-				deadline = d
-			}
-		}
-		c.nc.SetReadDeadline(deadline)
-		if !draining && isClosed(s.shutdown) {
-			draining = true
+		if again {
 			continue
 		}
-
-		n, err := c.nc.Read(f.space())
+		n, err := ss.read()
 		if n > 0 {
-			began := f.partial()
-			lines, count, tooLong := f.commit(n)
+			// The write is made from here, the shallowest frame that can,
+			// so that a connection's stack stays within its first 2 KiB.
+			lines, tooLong := ss.frame(n)
 			if len(lines) > 0 {
-				if err := s.write(c, lines, draining); err != nil {
+				if err := ss.write(lines); err != nil {
 					return writeFailure(err)
 				}
-				c.lines += int64(count)
-				c.bytes += int64(len(lines))
 			}
 			if tooLong {
-				s.sayAndLinger(c, "ERR line too long\n")
+				ss.s.sayAndLinger(ss.c, "ERR line too long\n")
 				return "line too long"
 			}
-			if f.partial() && (!began || count > 0) {
-				lineStart = time.Now() // a new line has begun
-			}
 		}
-		switch {
-		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			if isClosed(s.shutdown) {
-				if !draining || time.Now().Before(deadline) {
-					draining = true // woken by the shutdown, not by our own deadline
-					continue
-				}
-				if deadline.Equal(s.drainDeadline) {
-					return reasonCut
-				}
+		if err != nil {
+			if reason := ss.readFailure(err); reason != "" {
+				return reason
 			}
-			if f.partial() {
-				return "line timeout"
-			}
-			return "idle timeout"
-		case errors.Is(err, io.EOF):
-			return "client closed"
-		case isClosed(s.force):
-			return reasonCut
-		case errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
-			return "closed by server"
-		default:
-			return "read error: " + err.Error()
 		}
 	}
 }
 
+// frame takes n newly read bytes and returns the complete lines to echo
+// and whether a line is too long.
+//
+//go:noinline
+func (ss *session) frame(n int) ([]byte, bool) {
+	f, c := &ss.f, ss.c
+	began := f.partial()
+	lines, count, tooLong := f.commit(n)
+	c.lines += int64(count)
+	c.bytes += int64(len(lines))
+	if f.partial() && (!began || count > 0) {
+		ss.lineStart = time.Now() // a new line has begun
+	}
+	return lines, tooLong
+}
+
+// prepare sets the read deadline for the next read. It returns a reason if
+// the connection should end now, or again if shutdown has just been seen.
+//
+//go:noinline
+func (ss *session) prepare() (reason string, again bool) {
+	s, f := ss.s, &ss.f
+	if f.partial() {
+		ss.deadline = ss.lineStart.Add(s.cfg.LineTimeout)
+	} else {
+		ss.deadline = time.Now().Add(s.cfg.IdleTimeout)
+	}
+	if ss.draining {
+		if !f.partial() {
+			return "shutdown", false
+		}
+		if d := s.drainDeadline; !d.IsZero() && d.Before(ss.deadline) {
+			ss.deadline = d
+		}
+	}
+	if !ss.readSet.Equal(ss.deadline) && (f.partial() || ss.draining ||
+		ss.deadline.Before(ss.readSet) || ss.deadline.Sub(ss.readSet) > slack(s.cfg.IdleTimeout)) {
+		// An idle deadline is moved only when it has fallen behind by
+		// more than the slack, so most lines cost no timer update.
+		ss.c.nc.SetReadDeadline(ss.deadline)
+		ss.readSet = ss.deadline
+	}
+	if !ss.draining && isClosed(s.shutdown) {
+		ss.draining = true
+		return "", true
+	}
+	return "", false
+}
+
+// read reads once; this is where an idle connection waits.
+func (ss *session) read() (int, error) {
+	if ss.raw != nil {
+		return ss.readRaw()
+	}
+	return ss.c.nc.Read(ss.f.space())
+}
+
+// readFailure says why a read error ends the connection, or returns "" to
+// read on (the shutdown has just woken the reader).
+//
+//go:noinline
+func (ss *session) readFailure(err error) string {
+	s, f := ss.s, &ss.f
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		ss.readSet = time.Time{} // the shutdown may have moved it: set it anew
+		if isClosed(s.shutdown) {
+			if !ss.draining || time.Now().Before(ss.deadline) {
+				ss.draining = true // woken by the shutdown, not by our own deadline
+				return ""
+			}
+			if ss.deadline.Equal(s.drainDeadline) {
+				return reasonCut
+			}
+		}
+		if f.partial() {
+			return "line timeout"
+		}
+		return "idle timeout"
+	case errors.Is(err, io.EOF):
+		return "client closed"
+	case isClosed(s.force):
+		return reasonCut
+	case errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
+		return "closed by server"
+	default:
+		return "read error: " + err.Error()
+	}
+}
+
+// readRaw reads what has arrived into the framer's free space. When nothing
+// has, it gives the buffer back to the free list (if no line is partly read)
+// and waits for the socket to become readable holding no buffer: an idle
+// connection costs its goroutine's stack and its socket, not a read buffer.
+// The wait is the runtime's netpoller, as in net.Conn.Read, and it honours
+// the read deadline.
+func (ss *session) readRaw() (int, error) {
+	for {
+		ss.needBuffer = false
+		err := ss.raw.Read(ss.readFn)
+		if ss.needBuffer && err == nil {
+			ss.f.space() // allocate here, not at the bottom of the poller's frames
+			continue
+		}
+		switch {
+		case err != nil:
+			return 0, err
+		case ss.errno != nil:
+			return 0, os.NewSyscallError("read", ss.errno)
+		case ss.n == 0:
+			return 0, io.EOF
+		}
+		return ss.n, nil
+	}
+}
+
+// tryRead is readRaw's callback, made once per connection (ss.readFn) so
+// that a read allocates nothing. It returns false to wait for readability.
+func (ss *session) tryRead(fd uintptr) bool {
+	f := &ss.f
+	if f.buf == nil {
+		// Readable again after an idle wait: take a free buffer if there
+		// is one, else let readRaw allocate one.
+		select {
+		case f.buf = <-f.pool:
+		default:
+			ss.needBuffer = true
+			return true
+		}
+	}
+	for {
+		ss.n, ss.errno = syscall.Read(int(fd), f.space())
+		if ss.errno != syscall.EINTR {
+			break
+		}
+	}
+	if ss.errno == syscall.EAGAIN {
+		f.release()
+		return false
+	}
+	return true
+}
+
 // write writes p within the write timeout, or by the drain deadline if that
-// comes first while shutting down.
-func (s *Server) write(c *conn, p []byte, draining bool) error {
+// comes first while shutting down. Like the idle deadline, the write
+// deadline is moved only when it has fallen behind by more than the slack.
+func (ss *session) write(p []byte) error {
+	s := ss.s
 	deadline := time.Now().Add(s.cfg.WriteTimeout)
-	if d := s.drainDeadline; draining && !d.IsZero() && d.Before(deadline) {
+	if d := s.drainDeadline; ss.draining && !d.IsZero() && d.Before(deadline) {
 		deadline = d
 	}
-	c.nc.SetWriteDeadline(deadline)
-	_, err := c.nc.Write(p)
+	if deadline.Sub(ss.writeSet) > slack(s.cfg.WriteTimeout) || deadline.Before(ss.writeSet) {
+		ss.c.nc.SetWriteDeadline(deadline)
+		ss.writeSet = deadline
+	}
+	_, err := ss.c.nc.Write(p)
 	return err
+}
+
+// slack is how far an idle or write deadline may lag behind the exact one:
+// a sixteenth of the timeout, at most a second. The timeout then fires at
+// most that much early, and a connection under load updates its timers at
+// most about once a second instead of on every line.
+func slack(timeout time.Duration) time.Duration {
+	return min(timeout/16, time.Second)
 }
 
 func writeFailure(err error) string {

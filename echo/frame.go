@@ -8,7 +8,8 @@ import "bytes"
 // and the partial tail to keep, and it never holds more than a line of the
 // maximum length plus one read.
 type framer struct {
-	buf      []byte // buf[start:end] is unanswered data; buf[end:] is free
+	pool     chan []byte // free read buffers of readSize bytes; nil: no pooling
+	buf      []byte      // buf[start:end] is unanswered data; buf[end:] is free; nil while released
 	start    int
 	end      int
 	scanned  int // buf[start:scanned] has no '\n'
@@ -16,8 +17,24 @@ type framer struct {
 	readSize int
 }
 
-func newFramer(max, readSize int) *framer {
-	return &framer{max: max, readSize: readSize}
+func newFramer(max, readSize int, pool chan []byte) *framer {
+	return &framer{max: max, readSize: readSize, pool: pool}
+}
+
+// release gives the buffer back to the free list if no partial line is in
+// it, so an idle connection holds no buffer. The next space takes one again.
+func (f *framer) release() {
+	if f.buf == nil || f.partial() {
+		return
+	}
+	if len(f.buf) == f.readSize {
+		select {
+		case f.pool <- f.buf:
+		default: // the free list is full: let the collector have it
+		}
+	}
+	f.buf = nil
+	f.start, f.end, f.scanned = 0, 0, 0
 }
 
 // space returns the free space to read into, at least readSize bytes
@@ -28,6 +45,13 @@ func (f *framer) space() []byte {
 		n := copy(f.buf, f.buf[f.start:f.end])
 		f.scanned -= f.start
 		f.start, f.end = 0, n
+	}
+	if f.buf == nil {
+		select {
+		case f.buf = <-f.pool:
+		default:
+			f.buf = make([]byte, f.readSize)
+		}
 	}
 	if len(f.buf)-f.end < f.readSize {
 		size := max(f.readSize, 2*len(f.buf))

@@ -9,7 +9,7 @@ import (
 // cuts is the length of the next piece, 0 read as 1) and returns what would
 // be echoed and whether a too-long line stopped it.
 func feed(data, cuts []byte, maxLine, readSize int) (echoed []byte, tooLong bool) {
-	f := newFramer(maxLine, readSize)
+	f := newFramer(maxLine, readSize, make(chan []byte, 2))
 	for i := 0; len(data) > 0; i++ {
 		piece := 1
 		if len(cuts) > 0 {
@@ -29,6 +29,7 @@ func feed(data, cuts []byte, maxLine, readSize int) (echoed []byte, tooLong bool
 		if long {
 			return echoed, true
 		}
+		f.release() // as an idle connection does; keeps a partial line
 		if len(f.buf) > maxLine+readSize {
 			panic("framer buffered more than a maximal line plus one read")
 		}

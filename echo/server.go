@@ -45,6 +45,7 @@ var ErrServerClosed = errors.New("echo: server closed")
 type Server struct {
 	cfg   Config
 	limit *csp.Semaphore // a permit per connection being served
+	bufs  chan []byte    // the free list of read buffers, shared by all connections
 
 	state    chan serverState // one slot: the server's lock
 	shutdown chan struct{}    // closed by the first Shutdown
@@ -82,6 +83,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		limit:    csp.NewSemaphore(cfg.MaxConns),
+		bufs:     make(chan []byte, freeBuffers),
 		state:    make(chan serverState, 1),
 		shutdown: make(chan struct{}),
 		force:    make(chan struct{}),
@@ -251,7 +253,7 @@ func (s *Server) loop(ctx context.Context, ln net.Listener) error {
 				go s.reject(c, finished)
 				continue
 			}
-			log.Info("Accepted connection", "conn", c.id, "remote", c.remote)
+			log.Info("Accepted connection", "conn", c.id, "remote", c.remote())
 			go s.run(c, finished)
 
 		case e := <-finished:
@@ -371,20 +373,29 @@ func (s *Server) run(c *conn, finished chan<- ended) {
 	reason := s.serveConn(c)
 	c.nc.Close()
 	s.limit.Release()
-	attrs := []any{"conn", c.id, "remote", c.remote, "lines", c.lines, "bytes", c.bytes,
+	s.logEnd(c, reason)
+	finished <- ended{c.id, reason == reasonCut}
+}
+
+// logEnd is apart from run so that its large frame is on the stack only
+// while it logs, not under every idle connection's wait: the stacks of
+// idle goroutines then stay small enough for the runtime to shrink them.
+//
+//go:noinline
+func (s *Server) logEnd(c *conn, reason string) {
+	attrs := []any{"conn", c.id, "remote", c.remote(), "lines", c.lines, "bytes", c.bytes,
 		"duration", time.Since(c.start).Round(time.Microsecond), "reason", reason}
 	if c.thread != 0 {
 		attrs = append(attrs, "thread", c.thread)
 	}
 	s.cfg.Logger.Info("Connection ended", attrs...)
-	finished <- ended{c.id, reason == reasonCut}
 }
 
 // reject tells a client over the connection limit and closes it.
 func (s *Server) reject(c *conn, finished chan<- ended) {
 	s.sayAndLinger(c, "ERR server busy\n")
 	c.nc.Close()
-	s.cfg.Logger.Warn("Connection refused", "conn", c.id, "remote", c.remote, "reason", "server busy")
+	s.cfg.Logger.Warn("Connection refused", "conn", c.id, "remote", c.remote(), "reason", "server busy")
 	finished <- ended{id: c.id}
 }
 

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chansync/chansync/echo"
+	"github.com/chansync/chansync/internal/baseline"
+)
+
+// serverEnv, when set to a server kind, makes the program a server child
+// for -compare: it listens on a free loopback port, prints "listening ADDR",
+// and serves until its standard input closes.
+const serverEnv = "ECHOLOAD_SERVER"
+
+var serverKinds = []string{"baseline", "goroutine", "thread", "sequential"}
+
+func serveChild(kind string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if !slices.Contains(serverKinds, kind) {
+		fmt.Fprintf(stderr, "echoload: unknown server kind %q\n", kind)
+		return 2
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintf(stderr, "echoload: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		io.Copy(io.Discard, stdin) // until the parent closes it or dies
+		cancel()
+	}()
+	if kind == "baseline" {
+		go baseline.ServeEcho(ln)
+		<-ctx.Done()
+		return 0
+	}
+	srv, err := echo.NewServer(echo.Config{
+		Mode:     echo.Mode(kind),
+		MaxConns: 30_000,
+		Logger:   slog.New(slog.DiscardHandler), // the baseline does not log either
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	srv.Serve(ctx, ln)
+	return 0
+}
+
+// child is a server running in a child process.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	addr  string
+}
+
+func startChild(kind string) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), serverEnv+"="+kind)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(first), "listening ")
+	if err != nil || !ok {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("%s server did not start: %q %v", kind, first, err)
+	}
+	return &child{cmd: cmd, stdin: stdin, addr: addr}, nil
+}
+
+// rssKiB is the child's resident set size.
+func (c *child) rssKiB() (float64, error) {
+	return procField(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid), "VmRSS:")
+}
+
+func (c *child) stop() {
+	c.stdin.Close()
+	done := make(chan struct{})
+	go func() { c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// procField reads a "Name:   123 kB" line of a /proc file, in KiB.
+func procField(path, name string) (float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, name); ok {
+			var v float64
+			if _, err := fmt.Sscan(rest, &v); err == nil {
+				return v, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s: no %s line", path, name)
+}
+
+// loadAgainst starts a fresh server of kind, runs one load point against
+// it, and stops it.
+func loadAgainst(kind string, conns, size int, d time.Duration) (result, error) {
+	c, err := startChild(kind)
+	if err != nil {
+		return result{}, err
+	}
+	defer c.stop()
+	return runLoad(loadConfig{addr: c.addr, conns: conns, duration: d, size: size, pipeline: 1}), nil
+}
+
+// loadLines is loadAgainst with a total number of lines instead of a time.
+func loadLines(kind string, conns, size int, lines int64) (result, error) {
+	c, err := startChild(kind)
+	if err != nil {
+		return result{}, err
+	}
+	defer c.stop()
+	return runLoad(loadConfig{addr: c.addr, conns: conns, lines: lines, size: size, pipeline: 1}), nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func errText(errs map[string]int64) string {
+	if len(errs) == 0 {
+		return "none"
+	}
+	var parts []string
+	for k, v := range errs {
+		parts = append(parts, fmt.Sprintf("%d %s", v, k))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// runCompare runs the whole comparison on loopback and prints its tables.
+func runCompare(stdout, stderr io.Writer, d time.Duration) int {
+	const reps = 3
+	const idleConns = 10_000
+	fmt.Fprintf(stdout, "Line echo servers on loopback, each in its own process, started fresh for every run; %v per run.\n", d)
+	fmt.Fprintf(stdout, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n\n")
+
+	// 1. chansync's goroutine mode against the baseline, alternating, median of reps.
+	fmt.Fprintf(stdout, "chansync (goroutine mode) against the baseline, median of %d alternating runs:\n\n", reps)
+	fmt.Fprintln(stdout, "| conns | line | baseline lines/s | chansync lines/s | ratio | baseline p99 | chansync p99 | ratio | errors (baseline; chansync) |")
+	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	failed := false
+	for _, size := range []int{64, 4096} {
+		for _, conns := range []int{1, 50, 1000} {
+			var rate, p99 [2][]float64
+			errs := [2]map[string]int64{{}, {}}
+			for range reps {
+				for i, kind := range []string{"baseline", "goroutine"} {
+					r, err := loadAgainst(kind, conns, size, d)
+					if err != nil {
+						fmt.Fprintf(stderr, "echoload: %v\n", err)
+						return 1
+					}
+					rate[i] = append(rate[i], r.LinesPerSec)
+					p99[i] = append(p99[i], r.P99)
+					for k, v := range r.Errors {
+						errs[i][k] += v
+						failed = true
+					}
+				}
+			}
+			b, c := median(rate[0]), median(rate[1])
+			bp, cp := median(p99[0]), median(p99[1])
+			fmt.Fprintf(stdout, "| %d | %d B | %.0f | %.0f | %.2fx | %s | %s | %.2fx | %s; %s |\n",
+				conns, size, b, c, c/b, usText(bp), usText(cp), cp/bp, errText(errs[0]), errText(errs[1]))
+		}
+	}
+
+	// 2. The tutorial's three versions.
+	fmt.Fprintf(stdout, "\nThe tutorial's three versions, 64-byte lines, one run each:\n\n")
+	fmt.Fprintln(stdout, "| conns | goroutine lines/s | thread lines/s | sequential lines/s | sequential: connections served |")
+	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|")
+	for _, conns := range []int{1, 50, 1000} {
+		var cells []string
+		served := 0
+		for _, kind := range []string{"goroutine", "thread", "sequential"} {
+			r, err := loadAgainst(kind, conns, 64, d)
+			if err != nil {
+				fmt.Fprintf(stderr, "echoload: %v\n", err)
+				return 1
+			}
+			cells = append(cells, fmt.Sprintf("%.0f", r.LinesPerSec))
+			served = r.Served
+		}
+		fmt.Fprintf(stdout, "| %d | %s | %d of %d |\n", conns, strings.Join(cells, " | "), served, conns)
+	}
+
+	// 3. Memory per idle connection, and 10,000 connections under load.
+	fmt.Fprintf(stdout, "\nMemory per idle connection: server RSS with %d idle connections minus RSS with none:\n\n", idleConns)
+	if err := checkFDs(idleConns); err != nil {
+		fmt.Fprintf(stdout, "(skipped: %v)\n", err)
+	} else {
+		fmt.Fprintln(stdout, "| server | RSS, no connections | RSS, 10,000 idle | per connection | errors |")
+		fmt.Fprintln(stdout, "|---|---:|---:|---:|---|")
+		for _, kind := range []string{"baseline", "goroutine", "thread"} {
+			c, err := startChild(kind)
+			if err != nil {
+				fmt.Fprintf(stderr, "echoload: %v\n", err)
+				return 1
+			}
+			before, _ := c.rssKiB()
+			conns, errs := openIdle(c.addr, idleConns)
+			time.Sleep(time.Second) // let the server settle after the burst
+			after, _ := c.rssKiB()
+			closeAll(conns)
+			c.stop()
+			if len(errs) > 0 {
+				failed = true
+			}
+			fmt.Fprintf(stdout, "| %s | %.0f KiB | %.0f KiB | %.2f KiB | %s |\n", kind, before, after, (after-before)/float64(len(conns)), errText(errs))
+		}
+		fmt.Fprintf(stdout, "\n%d connections at once, 10 lines of 64 bytes each, byte-exact checks:\n\n", idleConns)
+		fmt.Fprintln(stdout, "| server | lines/s | p99 | connections served | errors |")
+		fmt.Fprintln(stdout, "|---|---:|---:|---:|---|")
+		for _, kind := range []string{"baseline", "goroutine"} {
+			// By count, not time: every connection must get all its echoes.
+			r, err := loadLines(kind, idleConns, 64, 10*int64(idleConns))
+			if err != nil {
+				fmt.Fprintf(stderr, "echoload: %v\n", err)
+				return 1
+			}
+			if len(r.Errors) > 0 {
+				failed = true
+			}
+			fmt.Fprintf(stdout, "| %s | %.0f | %s | %d | %s |\n", kind, r.LinesPerSec, usText(r.P99), r.Served, errText(r.Errors))
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}

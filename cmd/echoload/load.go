@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/sourcegraph/conc/pool"
+)
+
+// loadConfig is one closed-loop run.
+type loadConfig struct {
+	addr     string
+	conns    int
+	duration time.Duration // used when lines == 0
+	lines    int64         // total lines to send, spread over the connections
+	size     int           // bytes per line, '\n' included
+	pipeline int           // lines in flight per connection
+	progress chan<- int64  // receives line counts as they complete; may be nil
+}
+
+// result is what a run measured. Latencies are in microseconds.
+type result struct {
+	Conns       int              `json:"conns"`
+	Size        int              `json:"size"`
+	Lines       int64            `json:"lines"`
+	Seconds     float64          `json:"seconds"`
+	LinesPerSec float64          `json:"lines_per_sec"`
+	MBPerSec    float64          `json:"mb_per_sec"`
+	P50         float64          `json:"p50_us"`
+	P90         float64          `json:"p90_us"`
+	P99         float64          `json:"p99_us"`
+	P999        float64          `json:"p999_us"`
+	Max         float64          `json:"max_us"`
+	Errors      map[string]int64 `json:"errors"`
+	// Served is how many connections got at least one echo.
+	Served int `json:"served"`
+}
+
+// newHistogram records latencies from 1 µs to 100 s with 3 significant
+// digits.
+func newHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(1, 100_000_000, 3)
+}
+
+// connResult is one connection's share of a run.
+type connResult struct {
+	lines int64
+	hist  *hdrhistogram.Histogram
+	err   string // kind of the error that ended it, or ""
+}
+
+// runLoad drives cfg.conns connections in a closed loop and returns the
+// measurements. Every echo is checked byte for byte.
+func runLoad(cfg loadConfig) result {
+	p := pool.NewWithResults[connResult]().WithMaxGoroutines(cfg.conns)
+	start := time.Now()
+	end := start.Add(cfg.duration)
+	for i := range cfg.conns {
+		quota := int64(0)
+		if cfg.lines > 0 {
+			quota = cfg.lines / int64(cfg.conns)
+			if int64(i) < cfg.lines%int64(cfg.conns) {
+				quota++
+			}
+			if quota == 0 {
+				continue
+			}
+		}
+		p.Go(func() connResult { return driveConn(cfg, i, quota, end) })
+	}
+	results := p.Wait()
+	elapsed := time.Since(start)
+
+	total := newHistogram()
+	res := result{Conns: cfg.conns, Size: cfg.size, Errors: map[string]int64{}}
+	for _, r := range results {
+		res.Lines += r.lines
+		total.Merge(r.hist)
+		if r.err != "" {
+			res.Errors[r.err]++
+		}
+		if r.lines > 0 {
+			res.Served++
+		}
+	}
+	res.Seconds = elapsed.Seconds()
+	res.LinesPerSec = float64(res.Lines) / res.Seconds
+	res.MBPerSec = float64(res.Lines*int64(cfg.size)) / res.Seconds / 1e6
+	res.P50 = float64(total.ValueAtQuantile(50))
+	res.P90 = float64(total.ValueAtQuantile(90))
+	res.P99 = float64(total.ValueAtQuantile(99))
+	res.P999 = float64(total.ValueAtQuantile(99.9))
+	res.Max = float64(total.Max())
+	return res
+}
+
+// line returns the seq-th line of connection id in buf (whose capacity is
+// the line size): letters shifted by the connection and the sequence number,
+// then '\n', so that a crossed, shifted or repeated echo is caught.
+func line(buf []byte, id int, seq int64) []byte {
+	buf = buf[:cap(buf)]
+	shift := int64(id)*7 + seq
+	for i := range len(buf) - 1 {
+		buf[i] = 'a' + byte((shift+int64(i))%26)
+	}
+	buf[len(buf)-1] = '\n'
+	return buf
+}
+
+// driveConn runs one connection: it keeps cfg.pipeline lines in flight,
+// reads each echo whole and compares it with what was sent, until its quota
+// of lines is done or the run's end has come.
+func driveConn(cfg loadConfig, id int, quota int64, end time.Time) connResult {
+	r := connResult{hist: newHistogram()}
+	c, err := net.DialTimeout("tcp", cfg.addr, 10*time.Second)
+	if err != nil {
+		r.err = "dial: " + errKind(err)
+		return r
+	}
+	defer c.Close()
+	if quota == 0 {
+		c.SetDeadline(end) // a run by duration ends any wait at its end
+	} else {
+		c.SetDeadline(time.Now().Add(60 * time.Second))
+	}
+	size := cfg.size
+	want := make([]byte, 0, size)
+	got := make([]byte, size)
+	sentAt := make([]time.Time, cfg.pipeline) // ring of send times
+	var sent, done int64
+	var unreported int64
+	more := func() bool {
+		if quota > 0 {
+			return sent < quota
+		}
+		return time.Now().Before(end)
+	}
+	send := func() error {
+		sentAt[sent%int64(cfg.pipeline)] = time.Now()
+		_, err := c.Write(line(want[:0:size], id, sent))
+		sent++
+		if err != nil && quota == 0 && !time.Now().Before(end) && errors.Is(err, os.ErrDeadlineExceeded) {
+			return errRunOver // a write still blocked when the run ended
+		}
+		return err
+	}
+	for sent < int64(cfg.pipeline) && more() {
+		if err := send(); err != nil {
+			if err != errRunOver {
+				r.err = "write: " + errKind(err)
+			}
+			return r
+		}
+	}
+	for done < sent {
+		if _, err := io.ReadFull(c, got); err != nil {
+			if quota == 0 && !time.Now().Before(end) && errors.Is(err, os.ErrDeadlineExceeded) {
+				break // the run is over; lines still in flight are not errors
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				r.err = "short read: " + shortRead(got)
+			} else {
+				r.err = "read: " + errKind(err)
+			}
+			break
+		}
+		lat := time.Since(sentAt[done%int64(cfg.pipeline)])
+		if !bytes.Equal(got, line(want[:0:size], id, done)) {
+			r.err = "mismatch"
+			break
+		}
+		r.hist.RecordValue(max(1, lat.Microseconds()))
+		done++
+		r.lines++
+		unreported++
+		if cfg.progress != nil && unreported >= 256 {
+			select {
+			case cfg.progress <- unreported:
+				unreported = 0
+			default:
+			}
+		}
+		if more() {
+			if err := send(); err != nil {
+				if err != errRunOver {
+					r.err = "write: " + errKind(err)
+				}
+				break
+			}
+		}
+	}
+	if cfg.progress != nil && unreported > 0 {
+		cfg.progress <- unreported
+	}
+	return r
+}
+
+var errRunOver = errors.New("the run is over")
+
+// errKind names an error the way the report groups them.
+func errKind(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.EPIPE):
+		return "broken pipe"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return "out of file descriptors"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "out of local ports"
+	}
+	return err.Error()
+}
+
+// shortRead says what came instead of a whole echo: nothing, or the start
+// of a server's ERR line.
+func shortRead(got []byte) string {
+	if i := bytes.Index(got, []byte("ERR ")); i >= 0 {
+		if j := bytes.IndexByte(got[i:], '\n'); j > 0 {
+			return string(got[i : i+j])
+		}
+	}
+	return "connection closed"
+}

@@ -1,0 +1,173 @@
+// Command echoload is a closed-loop load generator for any line echo
+// server, and the harness that compares chansync's server with a minimal
+// baseline.
+//
+// Usage:
+//
+//	go run ./cmd/echoload [-addr 127.0.0.1:50000] [-c 50] [-d 10s | -n lines] [-size 64] [-pipeline 1] [-json] [-quiet]
+//	go run ./cmd/echoload -idle 10000        # open idle connections until interrupted
+//	go run ./cmd/echoload -compare           # the whole comparison, one table
+//
+// Each connection writes a line, reads the echo, checks it byte for byte and
+// writes the next, keeping -pipeline lines in flight. It reports lines/s,
+// MB/s, latency percentiles from an HDR histogram, and errors by kind; a
+// mismatch, short read or reset is counted, never skipped. A progress line
+// is written to stderr about once a second when stderr is a terminal.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if kind := os.Getenv(serverEnv); kind != "" {
+		os.Exit(serveChild(kind, os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("echoload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:50000", "the echo server's address")
+	conns := fs.Int("c", 50, "connections")
+	dur := fs.Duration("d", 10*time.Second, "how long to run (unless -n is given)")
+	total := fs.Int64("n", 0, "total lines to send, spread over the connections (0: run for -d)")
+	size := fs.Int("size", 64, "line length in bytes, its newline included")
+	pipeline := fs.Int("pipeline", 1, "lines in flight per connection")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	idle := fs.Int("idle", 0, "open this many idle connections (one line each) and hold them until interrupted")
+	compare := fs.Bool("compare", false, "compare chansync's server with the baseline and print one table")
+	pointDur := fs.Duration("compare-d", 3*time.Second, "with -compare: how long each load point runs")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage(stderr, "unexpected argument %q", fs.Arg(0))
+	case *conns < 1:
+		return usage(stderr, "-c must be at least 1")
+	case *size < 1:
+		return usage(stderr, "-size must be at least 1 (the newline)")
+	case *pipeline < 1:
+		return usage(stderr, "-pipeline must be at least 1")
+	case *total < 0 || (*total == 0 && *dur <= 0):
+		return usage(stderr, "need a positive -d or -n")
+	case *idle < 0:
+		return usage(stderr, "-idle must not be negative")
+	case *pointDur <= 0:
+		return usage(stderr, "-compare-d must be positive")
+	}
+	if *compare {
+		return runCompare(stdout, stderr, *pointDur)
+	}
+	if *idle > 0 {
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(stop)
+		return runIdle(*addr, *idle, stdout, stderr, stop)
+	}
+	if err := checkFDs(*conns); err != nil {
+		fmt.Fprintf(stderr, "echoload: %v\n", err)
+		return 1
+	}
+
+	cfg := loadConfig{addr: *addr, conns: *conns, duration: *dur, lines: *total, size: *size, pipeline: *pipeline}
+	progressDone := make(chan struct{})
+	if !*quiet && isTerminal(os.Stderr) {
+		progress := make(chan int64, 1024)
+		cfg.progress = progress
+		go showProgress(stderr, progress, progressDone)
+		defer func() { close(progress); <-progressDone }()
+	}
+	res := runLoad(cfg)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+	} else {
+		printResult(stdout, res)
+	}
+	if len(res.Errors) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func usage(stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "echoload: "+format+"\n", args...)
+	return 2
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// showProgress prints a progress line about once a second until progress is
+// closed.
+func showProgress(w io.Writer, progress <-chan int64, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var total, last int64
+	start := time.Now()
+	for {
+		select {
+		case n, ok := <-progress:
+			if !ok {
+				fmt.Fprintln(w)
+				return
+			}
+			total += n
+		case <-tick.C:
+			fmt.Fprintf(w, "\r%5.0fs  %d lines  %.0f lines/s   ", time.Since(start).Seconds(), total, float64(total-last))
+			last = total
+		}
+	}
+}
+
+func printResult(w io.Writer, r result) {
+	fmt.Fprintf(w, "%d connections, %d-byte lines: %d lines in %.2fs\n", r.Conns, r.Size, r.Lines, r.Seconds)
+	fmt.Fprintf(w, "throughput: %.0f lines/s, %.2f MB/s\n", r.LinesPerSec, r.MBPerSec)
+	fmt.Fprintf(w, "latency: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
+		usText(r.P50), usText(r.P90), usText(r.P99), usText(r.P999), usText(r.Max))
+	if len(r.Errors) == 0 {
+		fmt.Fprintln(w, "errors: none")
+		return
+	}
+	kinds := make([]string, 0, len(r.Errors))
+	for k := range r.Errors {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	fmt.Fprintln(w, "errors:")
+	for _, k := range kinds {
+		fmt.Fprintf(w, "  %d × %s\n", r.Errors[k], k)
+	}
+}
+
+func usText(us float64) string {
+	return time.Duration(us * float64(time.Microsecond)).String()
+}
+
+// checkFDs makes sure n connections fit in the file-descriptor limit.
+func checkFDs(n int) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return err
+	}
+	if need := uint64(n) + 64; lim.Cur < need {
+		return fmt.Errorf("%d connections need about %d file descriptors, but ulimit -n is %d: raise it (ulimit -n %d) or lower the count", n, need, lim.Cur, need)
+	}
+	return nil
+}
