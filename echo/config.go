@@ -43,13 +43,16 @@ type Config struct {
 	// 10,000.
 	MaxConns int
 	// IdleTimeout is how long a connection may wait between lines.
-	// Default 5 minutes.
+	// Default 5 minutes. To keep timers off the per-line path, the deadline
+	// is moved only when it lags by more than 1/16 of the timeout (at most
+	// a second), so a connection may be closed up to that much early.
 	IdleTimeout time.Duration
 	// LineTimeout is how long a line may take to arrive once its first
 	// byte has, against clients that trickle bytes. Default 60 seconds.
 	LineTimeout time.Duration
 	// WriteTimeout bounds each write, against clients that never read.
-	// Default 30 seconds.
+	// Default 30 seconds; like IdleTimeout, it may fire up to 1/16 of
+	// itself (at most a second) early.
 	WriteTimeout time.Duration
 	// Logger receives "Accepted connection" and "Connection ended" records
 	// and the server's errors. Default slog.Default().

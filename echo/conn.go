@@ -29,10 +29,12 @@ const lingerTimeout = time.Second
 type conn struct {
 	id     uint64
 	nc     net.Conn
-	start  time.Time
+	start  int64 // Unix ns; kept small, as every idle connection holds it
 	lines  int64
 	bytes  int64
 	thread int // OS thread id in ModeThread
+
+	ss session // the reading state, in the same allocation
 }
 
 // remote is the client's address, for the log; it is not kept, to keep an
@@ -40,20 +42,21 @@ type conn struct {
 func (c *conn) remote() string { return c.nc.RemoteAddr().String() }
 
 func newConn(id uint64, nc net.Conn) *conn {
-	return &conn{id: id, nc: nc, start: time.Now()}
+	return &conn{id: id, nc: nc, start: time.Now().UnixNano()}
 }
 
-// session is one connection's reading state. It lives on the heap so that
-// the frames under an idle connection's wait stay small (see read).
+// session is one connection's reading state. It lives on the heap, in the
+// connection's own allocation, so that the frames under an idle
+// connection's wait stay small (see read).
 type session struct {
 	s         *Server
 	c         *conn
 	f         framer
 	raw       syscall.RawConn // nil for connections that are not sockets
-	lineStart time.Time       // when the partial line began
+	lineStart int64           // when the partial line began, in Unix ns
 	deadline  time.Time       // the read deadline wanted for the current read
-	readSet   time.Time       // the read deadline last set on the connection
-	writeSet  time.Time       // the write deadline last set on the connection
+	readSet   int64           // the read deadline last set on the connection, in Unix ns (0: none)
+	writeSet  int64           // the write deadline last set, likewise
 	draining  bool            // shutdown has begun
 
 	// readRaw's state, kept here so that its callback allocates nothing.
@@ -83,7 +86,8 @@ func (s *Server) serveConn(c *conn) string {
 
 //go:noinline
 func (s *Server) newSession(c *conn) *session {
-	ss := &session{s: s, c: c, f: framer{max: s.cfg.MaxLineBytes, readSize: readSize, pool: s.bufs}}
+	ss := &c.ss
+	*ss = session{s: s, c: c, f: framer{max: s.cfg.MaxLineBytes, readSize: readSize, pool: s.bufs}}
 	if sc, ok := c.nc.(syscall.Conn); ok {
 		ss.raw, _ = sc.SyscallConn()
 		ss.readFn = ss.tryRead
@@ -134,7 +138,7 @@ func (ss *session) frame(n int) ([]byte, bool) {
 	c.lines += int64(count)
 	c.bytes += int64(len(lines))
 	if f.partial() && (!began || count > 0) {
-		ss.lineStart = time.Now() // a new line has begun
+		ss.lineStart = time.Now().UnixNano() // a new line has begun
 	}
 	return lines, tooLong
 }
@@ -146,7 +150,7 @@ func (ss *session) frame(n int) ([]byte, bool) {
 func (ss *session) prepare() (reason string, again bool) {
 	s, f := ss.s, &ss.f
 	if f.partial() {
-		ss.deadline = ss.lineStart.Add(s.cfg.LineTimeout)
+		ss.deadline = time.Unix(0, ss.lineStart).Add(s.cfg.LineTimeout)
 	} else {
 		ss.deadline = time.Now().Add(s.cfg.IdleTimeout)
 	}
@@ -158,12 +162,13 @@ func (ss *session) prepare() (reason string, again bool) {
 			ss.deadline = d
 		}
 	}
-	if !ss.readSet.Equal(ss.deadline) && (f.partial() || ss.draining ||
-		ss.deadline.Before(ss.readSet) || ss.deadline.Sub(ss.readSet) > slack(s.cfg.IdleTimeout)) {
+	want := ss.deadline.UnixNano()
+	if want != ss.readSet && (f.partial() || ss.draining ||
+		want < ss.readSet || time.Duration(want-ss.readSet) > slack(s.cfg.IdleTimeout)) {
 		// An idle deadline is moved only when it has fallen behind by
 		// more than the slack, so most lines cost no timer update.
 		ss.c.nc.SetReadDeadline(ss.deadline)
-		ss.readSet = ss.deadline
+		ss.readSet = want
 	}
 	if !ss.draining && isClosed(s.shutdown) {
 		ss.draining = true
@@ -188,7 +193,7 @@ func (ss *session) readFailure(err error) string {
 	s, f := ss.s, &ss.f
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		ss.readSet = time.Time{} // the shutdown may have moved it: set it anew
+		ss.readSet = 0 // the shutdown may have moved it: set it anew
 		if isClosed(s.shutdown) {
 			if !ss.draining || time.Now().Before(ss.deadline) {
 				ss.draining = true // woken by the shutdown, not by our own deadline
@@ -275,9 +280,9 @@ func (ss *session) write(p []byte) error {
 	if d := s.drainDeadline; ss.draining && !d.IsZero() && d.Before(deadline) {
 		deadline = d
 	}
-	if deadline.Sub(ss.writeSet) > slack(s.cfg.WriteTimeout) || deadline.Before(ss.writeSet) {
+	if want := deadline.UnixNano(); time.Duration(want-ss.writeSet) > slack(s.cfg.WriteTimeout) || want < ss.writeSet {
 		ss.c.nc.SetWriteDeadline(deadline)
-		ss.writeSet = deadline
+		ss.writeSet = want
 	}
 	_, err := ss.c.nc.Write(p)
 	return err

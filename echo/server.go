@@ -384,7 +384,7 @@ func (s *Server) run(c *conn, finished chan<- ended) {
 //go:noinline
 func (s *Server) logEnd(c *conn, reason string) {
 	attrs := []any{"conn", c.id, "remote", c.remote(), "lines", c.lines, "bytes", c.bytes,
-		"duration", time.Since(c.start).Round(time.Microsecond), "reason", reason}
+		"duration", time.Since(time.Unix(0, c.start)).Round(time.Microsecond), "reason", reason}
 	if c.thread != 0 {
 		attrs = append(attrs, "thread", c.thread)
 	}

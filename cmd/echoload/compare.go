@@ -139,14 +139,19 @@ func loadAgainst(kind string, conns, size int, d time.Duration) (result, error) 
 	return runLoad(loadConfig{addr: c.addr, conns: conns, duration: d, size: size, pipeline: 1}), nil
 }
 
-// loadLines is loadAgainst with a total number of lines instead of a time.
+// loadLines is loadAgainst with a total number of lines instead of a time,
+// measured after one warm-up run of the same size against the same server.
 func loadLines(kind string, conns, size int, lines int64) (result, error) {
 	c, err := startChild(kind)
 	if err != nil {
 		return result{}, err
 	}
 	defer c.stop()
-	return runLoad(loadConfig{addr: c.addr, conns: conns, lines: lines, size: size, pipeline: 1}), nil
+	cfg := loadConfig{addr: c.addr, conns: conns, lines: lines, size: size, pipeline: 1}
+	if warm := runLoad(cfg); len(warm.Errors) > 0 {
+		return warm, nil
+	}
+	return runLoad(cfg), nil
 }
 
 func median(xs []float64) float64 {
@@ -168,8 +173,7 @@ func errText(errs map[string]int64) string {
 }
 
 // runCompare runs the whole comparison on loopback and prints its tables.
-func runCompare(stdout, stderr io.Writer, d time.Duration) int {
-	const reps = 3
+func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 	const idleConns = 10_000
 	fmt.Fprintf(stdout, "Line echo servers on loopback, each in its own process, started fresh for every run; %v per run.\n", d)
 	fmt.Fprintf(stdout, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n\n")
@@ -248,7 +252,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration) int {
 			}
 			fmt.Fprintf(stdout, "| %s | %.0f KiB | %.0f KiB | %.2f KiB | %s |\n", kind, before, after, (after-before)/float64(len(conns)), errText(errs))
 		}
-		fmt.Fprintf(stdout, "\n%d connections at once, 10 lines of 64 bytes each, byte-exact checks:\n\n", idleConns)
+		fmt.Fprintf(stdout, "\n%d connections at once, 10 lines of 64 bytes each, byte-exact checks, after one warm-up run:\n\n", idleConns)
 		fmt.Fprintln(stdout, "| server | lines/s | p99 | connections served | errors |")
 		fmt.Fprintln(stdout, "|---|---:|---:|---:|---|")
 		for _, kind := range []string{"baseline", "goroutine"} {

@@ -48,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	idle := fs.Int("idle", 0, "open this many idle connections (one line each) and hold them until interrupted")
 	compare := fs.Bool("compare", false, "compare chansync's server with the baseline and print one table")
 	pointDur := fs.Duration("compare-d", 3*time.Second, "with -compare: how long each load point runs")
+	reps := fs.Int("compare-reps", 5, "with -compare: alternating runs per point (the median is reported)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,9 +67,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage(stderr, "-idle must not be negative")
 	case *pointDur <= 0:
 		return usage(stderr, "-compare-d must be positive")
+	case *reps < 1:
+		return usage(stderr, "-compare-reps must be at least 1")
 	}
 	if *compare {
-		return runCompare(stdout, stderr, *pointDur)
+		return runCompare(stdout, stderr, *pointDur, *reps)
 	}
 	if *idle > 0 {
 		stop := make(chan os.Signal, 1)

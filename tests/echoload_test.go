@@ -1,0 +1,35 @@
+package tests
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The load generator against the real server, both as built programs.
+func TestEcholoadAgainstEcho(t *testing.T) {
+	server := startEcho(t, build(t, "echo"), "0")
+	load := build(t, "echoload")
+	out, stderr, code := runProgram(t, load, "-addr", server.addr, "-c", "20", "-n", "2000", "-size", "100", "-pipeline", "3", "-json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	var res struct {
+		Lines  int64            `json:"lines"`
+		Served int              `json:"served"`
+		Errors map[string]int64 `json:"errors"`
+		P99    float64          `json:"p99_us"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if res.Lines != 2000 || res.Served != 20 || len(res.Errors) != 0 || res.P99 <= 0 {
+		t.Fatalf("result %+v, want 2000 lines over 20 connections, no errors", res)
+	}
+
+	// A line longer than the server allows is reported by kind, not skipped.
+	out, _, code = runProgram(t, load, "-addr", server.addr, "-c", "1", "-n", "1", "-size", "70000")
+	if code != 1 || !strings.Contains(out, "short read: ERR line too long") {
+		t.Fatalf("exit %d, report:\n%s", code, out)
+	}
+}
