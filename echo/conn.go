@@ -74,9 +74,9 @@ type session struct {
 // channel. The serve loop closes that channel before it wakes the readers,
 // so whichever comes first, a reader cannot sleep through a shutdown.
 //
-// The loop is split so that only small frames (serveConn, read) sit under
-// the wait for data: an idle goroutine then uses well under a quarter of a
-// 4 KiB stack, and the garbage collector shrinks its stack to 2 KiB.
+// The work is split into small functions so that the frames under the wait
+// for data, and under a write, are small: a connection's goroutine then
+// never outgrows its initial 2 KiB stack.
 func (s *Server) serveConn(c *conn) string {
 	ss := s.newSession(c)
 	reason := ss.loop()
@@ -108,11 +108,13 @@ func (ss *session) loop() string {
 		if n > 0 {
 			// The write is made from here, the shallowest frame that can,
 			// so that a connection's stack stays within its first 2 KiB.
-			lines, tooLong := ss.frame(n)
+			lines, count, tooLong := ss.frame(n)
 			if len(lines) > 0 {
 				if err := ss.write(lines); err != nil {
 					return writeFailure(err)
 				}
+				ss.c.lines += int64(count)
+				ss.c.bytes += int64(len(lines))
 			}
 			if tooLong {
 				ss.s.sayAndLinger(ss.c, "ERR line too long\n")
@@ -127,20 +129,18 @@ func (ss *session) loop() string {
 	}
 }
 
-// frame takes n newly read bytes and returns the complete lines to echo
-// and whether a line is too long.
+// frame takes n newly read bytes and returns the complete lines to echo,
+// how many, and whether a line is too long.
 //
 //go:noinline
-func (ss *session) frame(n int) ([]byte, bool) {
-	f, c := &ss.f, ss.c
+func (ss *session) frame(n int) ([]byte, int, bool) {
+	f := &ss.f
 	began := f.partial()
 	lines, count, tooLong := f.commit(n)
-	c.lines += int64(count)
-	c.bytes += int64(len(lines))
 	if f.partial() && (!began || count > 0) {
 		ss.lineStart = time.Now().UnixNano() // a new line has begun
 	}
-	return lines, tooLong
+	return lines, count, tooLong
 }
 
 // prepare sets the read deadline for the next read. It returns a reason if
