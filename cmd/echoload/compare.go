@@ -179,7 +179,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 	fmt.Fprintf(stdout, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n\n")
 
 	// 1. chansync's goroutine mode against the baseline, alternating, median of reps.
-	fmt.Fprintf(stdout, "chansync (goroutine mode) against the baseline, median of %d alternating runs:\n\n", reps)
+	fmt.Fprintf(stdout, "chansync (goroutine mode) against the baseline, median of %d runs each, in alternating order:\n\n", reps)
 	fmt.Fprintln(stdout, "| conns | line | baseline lines/s | chansync lines/s | ratio | baseline p99 | chansync p99 | ratio | errors (baseline; chansync) |")
 	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	failed := false
@@ -187,8 +187,12 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 		for _, conns := range []int{1, 50, 1000} {
 			var rate, p99 [2][]float64
 			errs := [2]map[string]int64{{}, {}}
-			for range reps {
-				for i, kind := range []string{"baseline", "goroutine"} {
+			for rep := range reps {
+				// Alternate which server goes first, so neither always runs
+				// right after the other.
+				for k := range 2 {
+					i := (k + rep) % 2
+					kind := []string{"baseline", "goroutine"}[i]
 					r, err := loadAgainst(kind, conns, size, d)
 					if err != nil {
 						fmt.Fprintf(stderr, "echoload: %v\n", err)

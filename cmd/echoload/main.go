@@ -48,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	idle := fs.Int("idle", 0, "open this many idle connections (one line each) and hold them until interrupted")
 	compare := fs.Bool("compare", false, "compare chansync's server with the baseline and print one table")
 	pointDur := fs.Duration("compare-d", 3*time.Second, "with -compare: how long each load point runs")
-	reps := fs.Int("compare-reps", 5, "with -compare: alternating runs per point (the median is reported)")
+	reps := fs.Int("compare-reps", 6, "with -compare: alternating runs per point (the median is reported)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
