@@ -12,11 +12,14 @@ import (
 // channel's capacity is the number of permits. That alone is the classic CSP
 // semaphore. Two guarantees need one more channel, the gate:
 //
-//   - First come, first served. An acquirer holds the gate (a fair
-//     one-slot lock) while it collects its tokens, so acquirers reach the
-//     token channel one at a time and in arrival order. A large AcquireN at
-//     the head is never starved by a stream of small acquires behind it, and
-//     TryAcquire does not jump the queue.
+//   - First come, first served. An acquirer of several permits holds the
+//     gate (a fair one-slot lock) while it collects its tokens, so such
+//     acquirers reach the token channel one at a time and in arrival order,
+//     and single acquires that arrive while the gate is held queue behind
+//     it: a large AcquireN at the head is never starved by a stream of small
+//     acquires. A single acquire that finds the gate free goes straight to
+//     the token channel, whose blocked senders the runtime also serves in
+//     arrival order. TryAcquire does not jump the queue.
 //   - All or nothing. AcquireN(ctx, k) either ends up with k tokens or, when
 //     ctx ends or the semaphore is closed, gives back the ones it had
 //     collected before it leaves the head of the queue.
