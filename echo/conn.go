@@ -87,7 +87,7 @@ func (s *Server) serveConn(c *conn) string {
 //go:noinline
 func (s *Server) newSession(c *conn) *session {
 	ss := &c.ss
-	*ss = session{s: s, c: c, f: framer{max: s.cfg.MaxLineBytes, readSize: readSize, pool: s.bufs}}
+	*ss = session{s: s, c: c, f: newFramer(s.cfg.MaxLineBytes, readSize, s.bufs)}
 	if sc, ok := c.nc.(syscall.Conn); ok {
 		ss.raw, _ = sc.SyscallConn()
 		ss.readFn = ss.tryRead

@@ -17,8 +17,8 @@ type framer struct {
 	readSize int
 }
 
-func newFramer(max, readSize int, pool chan []byte) *framer {
-	return &framer{max: max, readSize: readSize, pool: pool}
+func newFramer(max, readSize int, pool chan []byte) framer {
+	return framer{max: max, readSize: readSize, pool: pool}
 }
 
 // release gives the buffer back to the free list if no partial line is in

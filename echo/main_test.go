@@ -87,8 +87,8 @@ func (b *logBook) endReasons() map[float64]string {
 	return out
 }
 
-// tcpServer serves cfg on a loopback port until the test ends.
-func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
+// loggedServer makes a server for cfg that logs into a fresh log book.
+func loggedServer(t *testing.T, cfg Config) (*Server, *logBook) {
 	t.Helper()
 	book := newLogBook()
 	cfg.Logger = book.logger()
@@ -96,6 +96,13 @@ func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, book
+}
+
+// tcpServer serves cfg on a loopback port until the test ends.
+func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
+	t.Helper()
+	srv, book := loggedServer(t, cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

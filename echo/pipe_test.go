@@ -73,12 +73,7 @@ func (l *pipeListener) dial() net.Conn {
 // stop shuts it down and returns what Serve returned.
 func bubbleServer(t *testing.T, cfg Config) (*Server, *pipeListener, *logBook, func() error) {
 	t.Helper()
-	book := newLogBook()
-	cfg.Logger = book.logger()
-	srv, err := NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, book := loggedServer(t, cfg)
 	ln := newPipeListener()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(context.Background(), ln) }()

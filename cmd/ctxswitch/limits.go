@@ -13,20 +13,17 @@ import (
 // itself (the scheduler, the garbage collector, system calls in flight).
 const runtimeThreads = 100
 
-// limitNotes records what checkLimits changed, for the report.
-var limitNotes []string
-
 // checkLimits makes sure that tasks OS threads and a socketpair per task
 // fit within every limit that applies, before anything is started. It
 // raises the Go runtime's own thread limit if needed (that one is this
-// program's to set), and otherwise says which limit to raise.
-func checkLimits(tasks int) error {
-	limitNotes = nil
+// program's to set), and otherwise says which limit to raise. It returns
+// notes on what it changed, for the report.
+func checkLimits(tasks int) (notes []string, err error) {
 	threads := tasks + runtimeThreads
 	if prev := debug.SetMaxThreads(threads); prev >= threads {
 		debug.SetMaxThreads(prev)
 	} else {
-		limitNotes = append(limitNotes, fmt.Sprintf("raised the Go runtime's thread limit (debug.SetMaxThreads) from %d to %d", prev, threads))
+		notes = append(notes, fmt.Sprintf("raised the Go runtime's thread limit (debug.SetMaxThreads) from %d to %d", prev, threads))
 	}
 	for _, l := range []struct {
 		path, what string
@@ -36,24 +33,24 @@ func checkLimits(tasks int) error {
 		{"/sys/fs/cgroup/pids.max", "this cgroup's task limit (pids.max)"},
 	} {
 		if v, ok := readLimit(l.path); ok && v < threads {
-			return fmt.Errorf("%d tasks need about %d threads, but %s is %d: raise it or lower -tasks", tasks, threads, l.what, v)
+			return nil, fmt.Errorf("%d tasks need about %d threads, but %s is %d: raise it or lower -tasks", tasks, threads, l.what, v)
 		}
 	}
 	var nproc syscall.Rlimit
 	const rlimitNproc = 6 // RLIMIT_NPROC on Linux
 	if err := syscall.Getrlimit(rlimitNproc, &nproc); err == nil && nproc.Cur != ^uint64(0) && int64(nproc.Cur) < int64(threads) {
-		return fmt.Errorf("%d tasks need about %d threads, but ulimit -u is %d: raise it or lower -tasks", tasks, threads, nproc.Cur)
+		return nil, fmt.Errorf("%d tasks need about %d threads, but ulimit -u is %d: raise it or lower -tasks", tasks, threads, nproc.Cur)
 	}
 	// Two descriptors per link, tasks+1 links, and room for the rest.
 	fds := 2*(tasks+1) + 64
 	var nofile syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile); err != nil {
-		return fmt.Errorf("reading the file limit: %v", err)
+		return nil, fmt.Errorf("reading the file limit: %v", err)
 	}
 	if nofile.Cur < uint64(fds) {
-		return fmt.Errorf("%d tasks need about %d file descriptors for their socketpairs, but ulimit -n is %d: raise it or lower -tasks", tasks, fds, nofile.Cur)
+		return nil, fmt.Errorf("%d tasks need about %d file descriptors for their socketpairs, but ulimit -n is %d: raise it or lower -tasks", tasks, fds, nofile.Cur)
 	}
-	return nil
+	return notes, nil
 }
 
 // readLimit reads a number from a /proc or /sys file; "max" or a missing

@@ -79,7 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ctxswitch: need -tasks of at least 10 and -iters of at least 1\n")
 		return 2
 	}
-	if err := checkLimits(opt.tasks); err != nil {
+	notes, err := checkLimits(opt.tasks)
+	if err != nil {
 		fmt.Fprintf(stderr, "ctxswitch: %v\n", err)
 		return 1
 	}
@@ -88,6 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ctxswitch: %v\n", err)
 		return 1
 	}
+	res.Notes = notes
 	if opt.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -87,7 +87,7 @@ func TestBadFlags(t *testing.T) {
 }
 
 func TestLimitsSayWhatToRaise(t *testing.T) {
-	err := checkLimits(10_000_000)
+	_, err := checkLimits(10_000_000)
 	if err == nil || !strings.Contains(err.Error(), "raise") {
 		t.Fatalf("checkLimits(10M) = %v, want an error saying what to raise", err)
 	}

@@ -142,7 +142,6 @@ func measure(opt options) (*results, error) {
 	if threadsAlive <= n {
 		return nil, fmt.Errorf("with %d thread tasks alive the process had only %d OS threads; it did not measure threads", n, threadsAlive)
 	}
-	res.Notes = append(res.Notes, limitNotes...)
 	return res, nil
 }
 

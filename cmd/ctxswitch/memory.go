@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/chansync/chansync/internal/procfs"
 )
 
 // childEnv, when set to "thread:N" or "goroutine:N", makes the program a
@@ -54,11 +55,11 @@ func memoryChild(spec string, w io.Writer) error {
 			}()
 			<-started
 		}
-		rss, err := procField("/proc/self/status", "VmRSS:")
+		rss, err := procfs.KiB("/proc/self/status", "VmRSS:")
 		if err != nil {
 			return err
 		}
-		ks, err := procField("/proc/meminfo", "KernelStack:")
+		ks, err := procfs.KiB("/proc/meminfo", "KernelStack:")
 		if err != nil {
 			return err
 		}
@@ -66,25 +67,6 @@ func memoryChild(spec string, w io.Writer) error {
 	}
 	close(release)
 	return json.NewEncoder(w).Encode(points)
-}
-
-// procField reads a "Name:   123 kB" line of a /proc file, in KiB.
-func procField(path, name string) (float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), name); ok {
-			fields := strings.Fields(rest)
-			if len(fields) > 0 {
-				return strconv.ParseFloat(fields[0], 64)
-			}
-		}
-	}
-	return 0, fmt.Errorf("%s: no %s line", path, name)
 }
 
 // runChild runs one memory child and returns its points.

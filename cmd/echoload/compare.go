@@ -15,6 +15,7 @@ import (
 
 	"github.com/chansync/chansync/echo"
 	"github.com/chansync/chansync/internal/baseline"
+	"github.com/chansync/chansync/internal/procfs"
 )
 
 // serverEnv, when set to a server kind, makes the program a server child
@@ -96,7 +97,7 @@ func startChild(kind string) (*child, error) {
 
 // rssKiB is the child's resident set size.
 func (c *child) rssKiB() (float64, error) {
-	return procField(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid), "VmRSS:")
+	return procfs.KiB(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid), "VmRSS:")
 }
 
 func (c *child) stop() {
@@ -111,45 +112,19 @@ func (c *child) stop() {
 	}
 }
 
-// procField reads a "Name:   123 kB" line of a /proc file, in KiB.
-func procField(path, name string) (float64, error) {
-	b, err := os.ReadFile(path)
+// loadFresh starts a fresh server of kind, runs cfg against it (once
+// first as a warm-up, if warmUp), and stops it. cfg.addr is filled in.
+func loadFresh(kind string, cfg loadConfig, warmUp bool) (result, error) {
+	c, err := startChild(kind)
 	if err != nil {
-		return 0, err
+		return result{}, err
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, name); ok {
-			var v float64
-			if _, err := fmt.Sscan(rest, &v); err == nil {
-				return v, nil
-			}
+	defer c.stop()
+	cfg.addr = c.addr
+	if warmUp {
+		if warm := runLoad(cfg); len(warm.Errors) > 0 {
+			return warm, nil
 		}
-	}
-	return 0, fmt.Errorf("%s: no %s line", path, name)
-}
-
-// loadAgainst starts a fresh server of kind, runs one load point against
-// it, and stops it.
-func loadAgainst(kind string, conns, size int, d time.Duration) (result, error) {
-	c, err := startChild(kind)
-	if err != nil {
-		return result{}, err
-	}
-	defer c.stop()
-	return runLoad(loadConfig{addr: c.addr, conns: conns, duration: d, size: size, pipeline: 1}), nil
-}
-
-// loadLines is loadAgainst with a total number of lines instead of a time,
-// measured after one warm-up run of the same size against the same server.
-func loadLines(kind string, conns, size int, lines int64) (result, error) {
-	c, err := startChild(kind)
-	if err != nil {
-		return result{}, err
-	}
-	defer c.stop()
-	cfg := loadConfig{addr: c.addr, conns: conns, lines: lines, size: size, pipeline: 1}
-	if warm := runLoad(cfg); len(warm.Errors) > 0 {
-		return warm, nil
 	}
 	return runLoad(cfg), nil
 }
@@ -193,7 +168,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 				for k := range 2 {
 					i := (k + rep) % 2
 					kind := []string{"baseline", "goroutine"}[i]
-					r, err := loadAgainst(kind, conns, size, d)
+					r, err := loadFresh(kind, loadConfig{conns: conns, duration: d, size: size, pipeline: 1}, false)
 					if err != nil {
 						fmt.Fprintf(stderr, "echoload: %v\n", err)
 						return 1
@@ -221,7 +196,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 		var cells []string
 		served := 0
 		for _, kind := range []string{"goroutine", "thread", "sequential"} {
-			r, err := loadAgainst(kind, conns, 64, d)
+			r, err := loadFresh(kind, loadConfig{conns: conns, duration: d, size: 64, pipeline: 1}, false)
 			if err != nil {
 				fmt.Fprintf(stderr, "echoload: %v\n", err)
 				return 1
@@ -261,7 +236,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 		fmt.Fprintln(stdout, "|---|---:|---:|---:|---|")
 		for _, kind := range []string{"baseline", "goroutine"} {
 			// By count, not time: every connection must get all its echoes.
-			r, err := loadLines(kind, idleConns, 64, 10*int64(idleConns))
+			r, err := loadFresh(kind, loadConfig{conns: idleConns, lines: 10 * idleConns, size: 64, pipeline: 1}, true)
 			if err != nil {
 				fmt.Fprintf(stderr, "echoload: %v\n", err)
 				return 1
