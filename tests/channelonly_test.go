@@ -15,11 +15,14 @@ import (
 const repoRoot = ".."
 
 // TestChannelOnly enforces the channel-only rule: no non-test Go file in the
-// library packages or the programs imports sync or sync/atomic. The one
-// exception is cmd/mutexguard, which shows the pitfall of sync.Mutex.
+// library packages, the internal packages or the programs imports sync or
+// sync/atomic. The exceptions are cmd/mutexguard, which shows the pitfall
+// of sync.Mutex, and internal/baseline, the conventional servers that
+// benchmarks compare against.
 func TestChannelOnly(t *testing.T) {
-	checked := 0
-	for _, dir := range []string{"csp", "echo", "h2o", "cmd"} {
+	exempt := map[string]bool{"cmd/mutexguard": true, "internal/baseline": true}
+	checked := map[string]int{}
+	for _, dir := range []string{"csp", "echo", "h2o", "cmd", "internal"} {
 		root := filepath.Join(repoRoot, dir)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -31,7 +34,7 @@ func TestChannelOnly(t *testing.T) {
 			rel, _ := filepath.Rel(repoRoot, path)
 			rel = filepath.ToSlash(rel)
 			if d.IsDir() {
-				if rel == "cmd/mutexguard" || strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" {
+				if exempt[rel] || strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" {
 					return filepath.SkipDir
 				}
 				return nil
@@ -44,11 +47,11 @@ func TestChannelOnly(t *testing.T) {
 				t.Errorf("%s: %v", rel, err)
 				return nil
 			}
-			checked++
+			checked[dir]++
 			for _, imp := range f.Imports {
 				p, _ := strconv.Unquote(imp.Path.Value)
 				if p == "sync" || p == "sync/atomic" {
-					t.Errorf("%s imports %q: the channel-only rule allows sync only in tests and cmd/mutexguard", rel, p)
+					t.Errorf("%s imports %q: the channel-only rule allows sync only in tests, cmd/mutexguard and internal/baseline", rel, p)
 				}
 			}
 			return nil
@@ -57,7 +60,9 @@ func TestChannelOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if checked == 0 {
-		t.Fatal("no Go files found: is the test running from the tests folder?")
+	for _, dir := range []string{"csp", "cmd", "internal"} {
+		if checked[dir] == 0 {
+			t.Fatalf("no Go files found in %s: is the test running from the tests folder?", dir)
+		}
 	}
 }

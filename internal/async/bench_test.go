@@ -1,0 +1,169 @@
+package async
+
+import (
+	"context"
+	"sync"
+	"testing"
+)
+
+// The executor's overheads, each beside the goroutine operation it stands
+// in for, in the same run:
+//
+//	go test -run '^$' -bench . -count 10 ./internal/async > async.txt
+//	benchstat -col /impl async.txt
+
+// ready is a future that is ready at its first poll.
+type ready struct{}
+
+func (*ready) Poll(*Context) (int, bool) { return 1, true }
+
+// BenchmarkSpawnJoin: spawn a task, a worker polls it once (Ready), the
+// spawner joins it; against go f() and a receive of f's result.
+func BenchmarkSpawnJoin(b *testing.B) {
+	b.Run("impl=executor", func(b *testing.B) {
+		e := NewExecutor(Config{})
+		defer e.Close()
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if v, _ := Spawn[int](e, ready{}).Join(ctx); v != 1 {
+				b.Fatal(v)
+			}
+		}
+	})
+	b.Run("impl=goroutine", func(b *testing.B) {
+		c := make(chan int)
+		b.ReportAllocs()
+		for b.Loop() {
+			go func() { c <- 1 }()
+			if v := <-c; v != 1 {
+				b.Fatal(v)
+			}
+		}
+	})
+}
+
+// BenchmarkSpawnMany: spawn 1,000 tasks at once and wait for all of them,
+// per task; against 1,000 goroutines and a sync.WaitGroup (the shape of
+// the tutorial's H2O program, where every atom is spawned up front).
+func BenchmarkSpawnMany(b *testing.B) {
+	const n = 1000
+	b.Run("impl=executor", func(b *testing.B) {
+		e := NewExecutor(Config{})
+		defer e.Close()
+		hs := make([]JoinHandle[int], n)
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range hs {
+				hs[i] = Spawn[int](e, ready{})
+			}
+			BlockOn[struct{}](context.Background(), &JoinAll[int]{Handles: hs})
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+	})
+	b.Run("impl=goroutine", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var wg sync.WaitGroup
+			for range n {
+				wg.Go(func() {})
+			}
+			wg.Wait()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+	})
+}
+
+// pingPong is one of two tasks that take turns: each, on its turn, hands
+// the turn to the other and wakes it, then waits for its own turn again.
+// One hop is one wake and one re-poll.
+type pingPong struct {
+	me int
+	s  *turns
+}
+
+type turns struct {
+	lock   chan struct{} // guards the rest
+	turn   int
+	hops   int
+	n      int
+	wakers [2]Waker
+}
+
+func (p *pingPong) Poll(cx *Context) (int, bool) {
+	s := p.s
+	s.lock <- struct{}{}
+	s.wakers[p.me] = cx.Waker()
+	other := s.wakers[1-p.me]
+	switch {
+	case s.hops >= s.n:
+		<-s.lock
+		other.Wake() // it may be waiting for a turn that will not come
+		return s.hops, true
+	case s.turn != p.me:
+		<-s.lock
+		return 0, false
+	}
+	s.turn = 1 - p.me
+	s.hops++
+	<-s.lock
+	other.Wake()
+	return 0, false
+}
+
+// selfWake wakes itself during each poll until it has been polled n times:
+// the wake arrives while the task runs, so the worker queues it again.
+type selfWake struct{ polls, n int }
+
+func (f *selfWake) Poll(cx *Context) (int, bool) {
+	f.polls++
+	if f.polls >= f.n {
+		return f.polls, true
+	}
+	cx.Waker().Wake()
+	return 0, false
+}
+
+// BenchmarkWake: one wake and the poll it causes. Two tasks taking turns
+// (the wake crosses from one task to the other through the run queue), a
+// task waking itself during its poll; against two goroutines taking turns
+// over unbuffered channels (the wake is the runtime readying a parked
+// goroutine).
+func BenchmarkWake(b *testing.B) {
+	b.Run("impl=executor-pingpong", func(b *testing.B) {
+		e := NewExecutor(Config{})
+		defer e.Close()
+		s := &turns{lock: make(chan struct{}, 1), n: b.N}
+		b.ReportAllocs()
+		b.ResetTimer()
+		h0 := Spawn[int](e, pingPong{me: 0, s: s})
+		h1 := Spawn[int](e, pingPong{me: 1, s: s})
+		h0.Join(context.Background())
+		h1.Join(context.Background())
+	})
+	b.Run("impl=executor-self", func(b *testing.B) {
+		e := NewExecutor(Config{})
+		defer e.Close()
+		b.ReportAllocs()
+		b.ResetTimer()
+		Spawn[int](e, selfWake{n: b.N}).Join(context.Background())
+	})
+	b.Run("impl=goroutine-pingpong", func(b *testing.B) {
+		ping, pong := make(chan struct{}), make(chan struct{})
+		done := make(chan struct{})
+		b.ReportAllocs()
+		b.ResetTimer()
+		go func() {
+			defer close(done)
+			for range pong {
+				ping <- struct{}{}
+			}
+		}()
+		for range b.N {
+			pong <- struct{}{}
+			<-ping
+		}
+		close(pong)
+		<-done
+	})
+}

@@ -1,0 +1,77 @@
+// Package async is the tutorial's "how does all this magic work" made
+// visible in Go: futures that are polled, wakers that say "poll me again", an
+// executor that runs the polls, and a reactor that turns I/O readiness and
+// expired timers into wake-ups. It is the runtime under cmd/inbox and under
+// the echo server's reactor mode; it teaches how Tokio works and is not a
+// general-purpose scheduler. Like package csp it is built from channels
+// alone: no sync, no sync/atomic.
+//
+// Read it top to bottom in this order:
+//
+//	future.go    Future, Context, Waker, BlockOn      std::future::Future, std::task::{Context, Waker}, block_on
+//	task.go      a spawned task and its JoinHandle   tokio::task::JoinHandle
+//	executor.go  the run queue and its workers       tokio's scheduler (tokio::spawn)
+//	timer.go     Timer, Sleep, the timer heap        tokio::time::{sleep, Sleep}
+//	reactor.go   epoll, eventfd, timers in one loop  tokio's I/O and time drivers
+//	clock.go     ManualClock, the reactor of tests   tokio::time::pause, advance
+//
+// # The picture
+//
+//	Spawn(f) ──► run queue ──► worker: f.Poll(cx) ──► Ready(v): JoinHandle gets v
+//	                ▲                   │
+//	                │                   └──► Pending: f gave cx.Waker() to whoever
+//	                │                        will know when it can progress
+//	                │                                │
+//	        Waker.Wake() ◄── reactor goroutine ◄─────┘
+//	                         epoll_wait: a socket is ready, a timer expired
+//
+// A Future is a value with a Poll method. Poll does as much work as it can
+// without blocking and returns either Ready with a result or Pending. Before
+// it returns Pending it hands the Waker it finds in its Context to the
+// thing it waits for (a timer, a socket, another task), and that thing calls
+// Wake when the future can make progress. Nothing runs a future but Poll: a
+// future nobody polls does nothing at all, which is Rust's "futures are
+// lazy". In Go, a goroutine is the opposite: go f() starts f at once and f
+// blocks where it likes, its whole stack kept while it waits. A future keeps
+// only its own fields while it waits (a state machine: see
+// internal/async/inbox for AddToInbox written both ways).
+//
+// The Executor owns the run queue (a buffered channel, plus an overflow
+// list for when it is full) and the worker goroutines that take tasks from
+// it and poll them. Spawn wraps a future in a task and queues it: spawn is
+// eager, the future itself stays lazy until a worker polls it. Wake puts a
+// task back on the queue; a task is queued at most once however many wakes
+// arrive, is never polled after it completed, and a wake that arrives while
+// it is being polled makes the worker poll it once more.
+//
+// The Reactor is one goroutine that owns an epoll instance and a heap of
+// timers. It sleeps in epoll_wait until a registered file descriptor is
+// ready or the earliest timer is due, then wakes the tasks that wait for
+// them. It never polls a future itself. Why separate the executor from the
+// reactor? The executor decides who runs; the reactor knows what is ready.
+// Keeping them apart lets any number of workers poll while one goroutine
+// waits for the whole program's I/O and time in a single system call, and
+// lets a future wait for anything (a timer, a socket, another task) through
+// the same small Waker.
+//
+// # Rust to Go
+//
+//	Rust                                   Go (this package)
+//	impl Future for F { fn poll(..) }      func (f *F) Poll(cx *Context) (T, bool)
+//	Poll::Ready(v) / Poll::Pending         return v, true / return zero, false
+//	cx.waker().clone()                     cx.Waker() (a small value, copy it freely)
+//	waker.wake()                           w.Wake()
+//	tokio::spawn(f)                        Spawn[T](e, f)
+//	handle.await                           h.Join(ctx), or h.PollJoin(cx) from a task
+//	handle.abort()                         h.Abort()
+//	impl Drop for F                        func (f *F) Drop() (the Dropper interface)
+//	Runtime::block_on(f)                   BlockOn(ctx, f)
+//	tokio::time::sleep(d)                  r.Sleep(d), r.Deadline(t)
+//	Pin<&mut Sleep>                        a Sleep or Timer must not be copied once polled
+//	the I/O driver (mio, epoll)            Reactor.Register / Deregister
+//
+// Go's own answer to the same problem is the goroutine and the runtime's
+// netpoller: every blocking call in Go is, underneath, a park of the
+// goroutine and a wake from the netpoller or a timer. This package makes the
+// pieces explicit so they can be read, traced and measured.
+package async

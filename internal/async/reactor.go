@@ -1,0 +1,321 @@
+package async
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// A Reactor is the piece that knows what is ready: one goroutine that owns
+// an epoll instance and a heap of timers, tokio's I/O driver and time
+// driver in one loop.
+//
+// The loop, once per turn: take the lock, fire every timer whose deadline
+// has passed, work out how long until the next one, release the lock, and
+// sleep in epoll_wait with that timeout (rounded up to the millisecond, so
+// a timer never fires early, as in tokio). When epoll_wait returns, look up
+// the waker of every ready file descriptor and wake them all, with no lock
+// held. The reactor never polls a future: it only wakes tasks, and the
+// executor polls them.
+//
+// Registrations and timers come from other goroutines (workers polling
+// their tasks) while the loop sleeps. A file descriptor added with
+// epoll_ctl is watched by the epoll_wait already in progress, so a
+// registration needs nothing more. A timer earlier than the one the loop
+// sleeps for would be missed, so arming it writes to an eventfd that the
+// epoll instance also watches, and epoll_wait returns at once; one such
+// write per sleep is enough, however many timers are armed meanwhile.
+//
+// Readiness is edge-triggered (EPOLLET) and the registration persistent: a
+// waker is woken each time its descriptor becomes readable or writable
+// again, not while it stays so. A task therefore reads (or writes) until
+// the call would block (EAGAIN) before it returns Pending, and relies on the
+// executor's promise that a wake during its poll is not lost.
+//
+// The Reactor works on Linux only; elsewhere NewReactor returns an error.
+type Reactor struct {
+	lock  chan struct{} // guards everything up to the blank line
+	p     *poller
+	epoch time.Time // the zero of the timers' clock
+
+	timers timerHeap
+	fds    []fdEntry // indexed by file descriptor
+	nfds   int       // registered descriptors
+	parked bool      // the loop is in, or about to enter, epoll_wait
+	wakeAt int64     // when parked: when epoll_wait's timeout ends
+	kicked bool      // the eventfd was written since the loop parked
+	closed bool
+
+	batch  []Waker // the loop's wakers to call once the lock is released
+	exited chan struct{}
+}
+
+// Interest says which readiness of a file descriptor wakes its waker.
+type Interest uint8
+
+const (
+	// Readable: data to read, a peer that closed, or an error.
+	Readable Interest = 1 << iota
+	// Writable: room to write, or an error.
+	Writable
+)
+
+type fdEntry struct {
+	waker    Waker
+	interest Interest
+	used     bool
+}
+
+// readyEvent is one file descriptor that epoll_wait reported ready.
+type readyEvent struct {
+	fd    int32
+	ready Interest
+}
+
+// expireBatch bounds the timers fired under one hold of the lock, so that
+// workers arming timers do not wait behind a long burst of expiries.
+const expireBatch = 256
+
+// ErrNotRegistered is returned by Reregister and Deregister for a file
+// descriptor that is not registered.
+var ErrNotRegistered = errors.New("async: file descriptor not registered")
+
+// NewReactor opens the epoll instance and the eventfd and starts the
+// reactor's goroutine. Stop it with Close. On systems other than Linux it
+// returns an error that says so.
+func NewReactor() (*Reactor, error) {
+	p, err := openPoller()
+	if err != nil {
+		return nil, err
+	}
+	r := &Reactor{
+		lock:   make(chan struct{}, 1),
+		p:      p,
+		epoch:  time.Now(),
+		batch:  make([]Waker, 0, expireBatch),
+		exited: make(chan struct{}),
+	}
+	go r.loop()
+	return r, nil
+}
+
+func (r *Reactor) loop() {
+	defer close(r.exited)
+	for {
+		r.lock <- struct{}{}
+		if r.closed {
+			<-r.lock
+			return
+		}
+		now := r.nanotime()
+		r.batch = r.timers.expire(now, expireBatch, r.batch)
+		if len(r.batch) > 0 {
+			<-r.lock
+			r.wakeBatch()
+			continue // more may be due
+		}
+		timeout := -1 // no timer: sleep until a descriptor or a kick
+		r.wakeAt = math.MaxInt64
+		if next, ok := r.timers.next(); ok {
+			timeout, r.wakeAt = millisUntil(next-now), next
+		}
+		r.parked, r.kicked = true, false
+		<-r.lock
+
+		events, err := r.p.wait(timeout)
+		if err != nil {
+			panic(fmt.Sprintf("async: reactor: %v", err))
+		}
+
+		r.lock <- struct{}{}
+		r.parked = false
+		for _, ev := range events {
+			if int(ev.fd) < len(r.fds) {
+				if e := &r.fds[ev.fd]; e.used && e.interest&ev.ready != 0 {
+					r.batch = append(r.batch, e.waker)
+				}
+			}
+		}
+		<-r.lock
+		r.wakeBatch()
+	}
+}
+
+func (r *Reactor) wakeBatch() {
+	for i, w := range r.batch {
+		w.Wake()
+		r.batch[i] = Waker{}
+	}
+	r.batch = r.batch[:0]
+}
+
+// millisUntil converts a positive duration in nanoseconds to an epoll_wait
+// timeout in milliseconds, rounded up so that a timer never fires early.
+func millisUntil(ns int64) int {
+	ms := (ns + int64(time.Millisecond) - 1) / int64(time.Millisecond)
+	return int(min(max(ms, 0), math.MaxInt32))
+}
+
+// Close stops the reactor's goroutine and closes the epoll instance and the
+// eventfd. Pending timers never fire and registered descriptors are no
+// longer watched (they are not closed: they belong to their owners).
+// Later calls return ErrClosed. Close must not be called from a waker.
+func (r *Reactor) Close() error {
+	r.lock <- struct{}{}
+	if r.closed {
+		<-r.lock
+		<-r.exited
+		return nil
+	}
+	r.closed = true
+	err := r.p.kick()
+	<-r.lock
+	<-r.exited
+	if cerr := r.p.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Register starts watching fd and wakes w each time fd becomes ready for
+// one of interest (edge-triggered, see Reactor). The fd must be in
+// non-blocking mode, and must be deregistered before it is closed.
+func (r *Reactor) Register(fd int, interest Interest, w Waker) error {
+	if fd < 0 {
+		return fmt.Errorf("async: Register(%d): negative file descriptor", fd)
+	}
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	if r.closed {
+		return ErrClosed
+	}
+	if fd >= len(r.fds) {
+		r.fds = append(r.fds, make([]fdEntry, max(fd+1, 2*len(r.fds))-len(r.fds))...)
+	}
+	if r.fds[fd].used {
+		return fmt.Errorf("async: Register(%d): already registered", fd)
+	}
+	if err := r.p.add(fd, interest); err != nil {
+		return err
+	}
+	r.fds[fd] = fdEntry{waker: w, interest: interest, used: true}
+	r.nfds++
+	return nil
+}
+
+// Reregister changes the interest and the waker of a registered fd. A
+// change of waker alone costs no system call; a change of interest re-arms
+// the edge, so a descriptor already ready for the new interest wakes w at
+// once.
+func (r *Reactor) Reregister(fd int, interest Interest, w Waker) error {
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	e, err := r.entry(fd)
+	if err != nil {
+		return err
+	}
+	if e.interest != interest {
+		if err := r.p.mod(fd, interest); err != nil {
+			return err
+		}
+		e.interest = interest
+	}
+	e.waker = w
+	return nil
+}
+
+// Deregister stops watching fd. Once it returns, the reactor no longer
+// looks up fd's waker, so the descriptor may be closed and its number
+// reused by a new registration; a wake already on its way (looked up just
+// before) may still arrive once, as a spurious wake.
+func (r *Reactor) Deregister(fd int) error {
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	e, err := r.entry(fd)
+	if err != nil {
+		return err
+	}
+	*e = fdEntry{}
+	r.nfds--
+	return r.p.del(fd)
+}
+
+// entry returns fd's registration. The caller holds the lock.
+func (r *Reactor) entry(fd int) (*fdEntry, error) {
+	if r.closed {
+		return nil, ErrClosed
+	}
+	if fd < 0 || fd >= len(r.fds) || !r.fds[fd].used {
+		return nil, ErrNotRegistered
+	}
+	return &r.fds[fd], nil
+}
+
+// Registered returns the number of registered file descriptors.
+func (r *Reactor) Registered() int {
+	r.lock <- struct{}{}
+	n := r.nfds
+	<-r.lock
+	return n
+}
+
+// Now returns the current time; timers armed on r measure from it.
+func (r *Reactor) Now() time.Time {
+	return time.Now()
+}
+
+func (r *Reactor) nanotime() int64 {
+	return int64(time.Since(r.epoch))
+}
+
+// ResetTimer implements Timers: it arms t at deadline, and kicks the loop
+// awake if t is now the earliest deadline it sleeps for.
+func (r *Reactor) ResetTimer(t *Timer, deadline time.Time, w Waker) {
+	when := int64(deadline.Sub(r.epoch))
+	r.lock <- struct{}{}
+	r.timers.reset(t, when, w)
+	if r.parked && !r.kicked && when < r.wakeAt && !r.closed {
+		// Under the lock, so that Close cannot close the eventfd first.
+		r.kicked = true
+		if err := r.p.kick(); err != nil {
+			<-r.lock
+			panic(fmt.Sprintf("async: reactor: %v", err))
+		}
+	}
+	<-r.lock
+}
+
+// StopTimer implements Timers.
+func (r *Reactor) StopTimer(t *Timer) bool {
+	r.lock <- struct{}{}
+	ok := r.timers.stop(t)
+	<-r.lock
+	return ok
+}
+
+// PollTimer implements Timers.
+func (r *Reactor) PollTimer(t *Timer, cx *Context) bool {
+	r.lock <- struct{}{}
+	fired := r.timers.poll(t, cx.waker)
+	<-r.lock
+	return fired
+}
+
+// PendingTimers returns the number of armed timers.
+func (r *Reactor) PendingTimers() int {
+	r.lock <- struct{}{}
+	n := r.timers.len()
+	<-r.lock
+	return n
+}
+
+// Sleep returns a future that is ready d from now: tokio::time::sleep(d).
+func (r *Reactor) Sleep(d time.Duration) Sleep {
+	return newSleep(r, r.Now().Add(d))
+}
+
+// Deadline returns a future that is ready at t: tokio::time::sleep_until(t).
+func (r *Reactor) Deadline(t time.Time) Sleep {
+	return newSleep(r, t)
+}
