@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chansync/chansync/internal/async/inbox"
+	"github.com/chansync/chansync/internal/procfs"
+)
+
+// childEnv, when set, makes the program a measuring child (see runChild for
+// its format). Every figure is measured in a fresh process, so that no style
+// runs on memory another one freed or a heap another one grew.
+const childEnv = "INBOX_CHILD"
+
+// memorySteps is how many times the memory child adds n/memorySteps
+// operations and reads its resident set.
+const memorySteps = 8
+
+// A row is one style's measurement, as -json prints it.
+type row struct {
+	Style          string  `json:"style"`
+	Ops            int     `json:"ops"`
+	BytesPerOp     float64 `json:"bytes_per_op"`
+	AllocsPerOp    float64 `json:"allocs_per_op"`
+	NsPerOp        float64 `json:"ns_per_op"`
+	PeakGoroutines int     `json:"peak_goroutines"`
+	LatencyMs      float64 `json:"latency_ms"`
+	Failures       int     `json:"failures"`
+}
+
+// timing is what the timed child reports.
+type timing struct {
+	NsPerOp        float64 `json:"ns_per_op"`
+	AllocsPerOp    float64 `json:"allocs_per_op"`
+	PeakGoroutines int     `json:"peak_goroutines"`
+	Failures       int     `json:"failures"`
+}
+
+// A memPoint is the child's resident set with Ops operations in flight.
+type memPoint struct {
+	Ops    int     `json:"ops"`
+	RSSKiB float64 `json:"rss_kib"`
+}
+
+// measure runs both children for one style and returns its row.
+func measure(style string, n int, latency time.Duration) (row, error) {
+	var t timing
+	if err := runChild(&t, "timed", style, n, latency); err != nil {
+		return row{}, err
+	}
+	var points []memPoint
+	if err := runChild(&points, "memory", style, n, 0); err != nil {
+		return row{}, err
+	}
+	x := make([]float64, len(points))
+	y := make([]float64, len(points))
+	for i, p := range points {
+		x[i], y[i] = float64(p.Ops), p.RSSKiB*1024
+	}
+	return row{
+		Style:          style,
+		Ops:            n,
+		BytesPerOp:     slope(x, y),
+		AllocsPerOp:    t.AllocsPerOp,
+		NsPerOp:        t.NsPerOp,
+		PeakGoroutines: t.PeakGoroutines,
+		LatencyMs:      float64(latency) / float64(time.Millisecond),
+		Failures:       t.Failures,
+	}, nil
+}
+
+// runChild re-executes this program as a child of the given kind and
+// decodes the JSON it prints into out.
+func runChild(out any, kind, style string, n int, latency time.Duration) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%s:%d:%d", childEnv, kind, style, n, latency))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s child (%s, n=%d): %v: %s", kind, style, n, err, strings.TrimSpace(stderr.String()))
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		return fmt.Errorf("%s child output %q: %v", kind, stdout.String(), err)
+	}
+	return nil
+}
+
+// child is the whole life of a measuring child.
+func child(spec string, w io.Writer) error {
+	parts := strings.Split(spec, ":")
+	if len(parts) != 4 {
+		return fmt.Errorf("bad %s=%q", childEnv, spec)
+	}
+	kind, style := parts[0], parts[1]
+	n, err1 := strconv.Atoi(parts[2])
+	lat, err2 := strconv.ParseInt(parts[3], 10, 64)
+	if err1 != nil || err2 != nil || n < 1 || !validStyle(style) {
+		return fmt.Errorf("bad %s=%q", childEnv, spec)
+	}
+	var out any
+	var err error
+	switch kind {
+	case "timed":
+		out, err = timedChild(style, n, time.Duration(lat))
+	case "memory":
+		out, err = memoryChild(style, n)
+	default:
+		return fmt.Errorf("bad %s=%q", childEnv, spec)
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(w).Encode(out)
+}
+
+func validStyle(s string) bool {
+	for _, v := range styles {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// timedChild starts n operations at once, each request taking latency, and
+// waits for all of them: the time from the first start to the last
+// completion per operation, the heap allocations per operation, and the
+// most goroutines seen alive.
+func timedChild(style string, n int, latency time.Duration) (timing, error) {
+	rt, err := newEnv(style)
+	if err != nil {
+		return timing{}, err
+	}
+	defer rt.close()
+	w := newWorkload(n, latency, rt.timers())
+	run := w.starter(style, rt)
+
+	peak, stopSampler := sampleGoroutines()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for i := range n {
+		run.start(i)
+	}
+	peak.observe()
+	failures, err := run.wait(context.Background())
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	stopSampler()
+	if err != nil {
+		return timing{}, err
+	}
+	return timing{
+		NsPerOp:        float64(elapsed.Nanoseconds()) / float64(n),
+		AllocsPerOp:    float64(after.Mallocs-before.Mallocs) / float64(n),
+		PeakGoroutines: peak.max(),
+		Failures:       failures,
+	}, nil
+}
+
+// memoryChild grows to n operations in flight in memorySteps steps and
+// reads the resident set at each. Its requests never complete (their
+// latency is an hour), so every operation started is still waiting, in
+// its first request, when the resident set is read; each step waits until
+// the operations it started have sent that request.
+func memoryChild(style string, n int) ([]memPoint, error) {
+	rt, err := newEnv(style)
+	if err != nil {
+		return nil, err
+	}
+	w := newWorkload(n, time.Hour, rt.timers())
+	sent := make(chan struct{}, n)
+	w.svc.Trace = func(e inbox.Event) {
+		if e.Kind == inbox.Sent {
+			sent <- struct{}{}
+		}
+	}
+	run := w.starter(style, rt)
+	var points []memPoint
+	alive := 0
+	for step := 0; step <= memorySteps; step++ {
+		started := 0
+		for ; alive < n*step/memorySteps; alive++ {
+			run.start(alive)
+			started++
+		}
+		for range started {
+			<-sent
+		}
+		runtime.GC()
+		rss, err := procfs.KiB("/proc/self/status", "VmRSS:")
+		if err != nil {
+			return nil, err
+		}
+		points = append(points, memPoint{Ops: alive, RSSKiB: rss})
+	}
+	// The operations are left waiting: the process exits with them.
+	return points, nil
+}
+
+// slope is the least-squares slope of y against x.
+func slope(x, y []float64) float64 {
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx /= float64(len(x))
+	my /= float64(len(y))
+	var sxy, sxx float64
+	for i := range x {
+		sxy += (x[i] - mx) * (y[i] - my)
+		sxx += (x[i] - mx) * (x[i] - mx)
+	}
+	return sxy / sxx
+}
+
+// A goroutineSampler records the most goroutines alive at once.
+type goroutineSampler struct {
+	lock chan struct{}
+	peak int
+}
+
+func (s *goroutineSampler) observe() {
+	n := runtime.NumGoroutine()
+	s.lock <- struct{}{}
+	s.peak = max(s.peak, n)
+	<-s.lock
+}
+
+func (s *goroutineSampler) max() int {
+	s.lock <- struct{}{}
+	defer func() { <-s.lock }()
+	return s.peak
+}
+
+// sampleGoroutines samples the goroutine count every millisecond until
+// stop is called.
+func sampleGoroutines() (*goroutineSampler, func()) {
+	s := &goroutineSampler{lock: make(chan struct{}, 1)}
+	quit, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			s.observe()
+			select {
+			case <-t.C:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return s, func() { close(quit); <-exited }
+}
