@@ -108,23 +108,26 @@ func (s signal) Wake() {
 
 // BlockOn polls f on the calling goroutine until it is ready and returns
 // its result: Rust's block_on. Between polls the goroutine sleeps until f's
-// waker is woken. If ctx ends first, BlockOn calls f's Drop (if f is a
-// Dropper) and returns ctx.Err(); a panic in Poll propagates to the caller,
-// as in Rust. f may spawn tasks on an executor and wait for them (see
-// JoinHandle.PollJoin).
-func BlockOn[T any](ctx context.Context, f Future[T]) (T, error) {
+// waker is woken. If ctx ends first, BlockOn returns ctx.Err(); a panic in
+// Poll propagates to the caller, as in Rust. In both cases f is abandoned,
+// and its Drop is called first if it is a Dropper. f may spawn tasks on an
+// executor and wait for them (see JoinHandle.PollJoin).
+func BlockOn[T any](ctx context.Context, f Future[T]) (v T, err error) {
 	wake := make(signal, 1)
 	cx := &Context{waker: Waker{w: wake}}
+	ready := false
+	defer func() {
+		if d, ok := f.(Dropper); ok && !ready {
+			d.Drop()
+		}
+	}()
 	for {
-		if v, ok := f.Poll(cx); ok {
+		if v, ready = f.Poll(cx); ready {
 			return v, nil
 		}
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			if d, ok := f.(Dropper); ok {
-				d.Drop()
-			}
 			var zero T
 			return zero, ctx.Err()
 		}

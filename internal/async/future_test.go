@@ -73,14 +73,25 @@ func TestBlockOnContextDropsTheFuture(t *testing.T) {
 	})
 }
 
-func TestBlockOnPanicPropagates(t *testing.T) {
+func TestBlockOnPanicPropagatesAndDrops(t *testing.T) {
+	r := &record{panicOnPoll: 1}
 	defer func() {
 		if v := recover(); v != "probe panics on poll 1" {
 			t.Fatalf("recovered %v", v)
 		}
+		if r.drops != 1 {
+			t.Fatalf("the future that panicked was dropped %d times, want 1", r.drops)
+		}
 	}()
-	BlockOn[int](context.Background(), &probe{&record{panicOnPoll: 1}})
+	BlockOn[int](context.Background(), &probe{r})
 	t.Fatal("BlockOn returned")
+}
+
+func TestBlockOnDoesNotDropAReadyFuture(t *testing.T) {
+	r := &record{readyAt: 2, onPoll: func(r *record) { r.waker.Wake() }}
+	if v, err := BlockOn[int](context.Background(), &probe{r}); v != 2 || err != nil || r.drops != 0 {
+		t.Fatalf("BlockOn = %d, %v with %d drops; want 2, nil, no drop", v, err, r.drops)
+	}
 }
 
 func TestZeroWakerDoesNothing(t *testing.T) {
