@@ -9,9 +9,20 @@ import (
 	"time"
 )
 
-// reasonCut is why a connection ends when Shutdown's deadline cuts a line
-// that has not finished arriving.
-const reasonCut = "shutdown: line unfinished at the drain deadline"
+// Why a connection ends, where the server ends it on purpose.
+const (
+	// reasonShutdown: shutting down, nothing begun and nothing arrived.
+	reasonShutdown = "shutdown"
+	// reasonCut: Shutdown's deadline cut a line that had not finished
+	// arriving.
+	reasonCut = "shutdown: line unfinished at the drain deadline"
+	// reasonTooLong: the client sent a line longer than MaxLineBytes.
+	reasonTooLong = "line too long"
+)
+
+// errNothingArrived is what a look at the socket (session.look) finds when
+// the client has sent nothing the server has not read.
+var errNothingArrived = errors.New("echo: nothing arrived")
 
 // readSize is how much a connection reads at once.
 const readSize = 4096
@@ -21,9 +32,10 @@ const readSize = 4096
 // connections reading at the same moment, not all of them.
 const freeBuffers = 64
 
-// lingerTimeout bounds how long a connection that is being turned away
-// (busy, line too long) keeps reading what the client still sends, so the
-// client sees the ERR line rather than a reset.
+// lingerTimeout bounds how long a connection the server ends on purpose
+// (shutdown, busy, line too long) keeps reading what the client still
+// sends, so that the client reads everything the server wrote and then the
+// end of the stream, not a reset. See linger.
 const lingerTimeout = time.Second
 
 type conn struct {
@@ -58,6 +70,7 @@ type session struct {
 	readSet   int64           // the read deadline last set on the connection, in Unix ns (0: none)
 	writeSet  int64           // the write deadline last set, likewise
 	draining  bool            // shutdown has begun
+	look      bool            // read only what has arrived, without waiting (see prepare)
 
 	// readRaw's state, kept here so that its callback allocates nothing.
 	readFn     func(fd uintptr) bool
@@ -66,24 +79,8 @@ type session struct {
 	needBuffer bool
 }
 
-// serveConn echoes complete lines until the connection ends and returns
-// why it ended.
+// newSession sets up c's reading state.
 //
-// Before each read it sets the read deadline (the idle timeout, or the line
-// timeout once a line has begun) and only then looks at the shutdown
-// channel. The serve loop closes that channel before it wakes the readers,
-// so whichever comes first, a reader cannot sleep through a shutdown.
-//
-// The work is split into small functions so that the frames under the wait
-// for data, and under a write, are small: a connection's goroutine then
-// never outgrows its initial 2 KiB stack.
-func (s *Server) serveConn(c *conn) string {
-	ss := s.newSession(c)
-	reason := ss.loop()
-	ss.f.release()
-	return reason
-}
-
 //go:noinline
 func (s *Server) newSession(c *conn) *session {
 	ss := &c.ss
@@ -95,13 +92,29 @@ func (s *Server) newSession(c *conn) *session {
 	return ss
 }
 
+// loop echoes complete lines until the connection ends and returns why it
+// ended.
+//
+// Before each read it sets the read deadline (the idle timeout, or the line
+// timeout once a line has begun) and only then looks at the shutdown
+// channel. The serve loop closes that channel before it wakes the readers,
+// so whichever comes first, a reader cannot sleep through a shutdown.
+//
+// The work is split into small functions, and loop runs right under the
+// goroutine's first frame, so that the frames under the wait for data,
+// under a write and under a deadline update are small: a connection's
+// goroutine then never outgrows its first 2 KiB stack. The runtime's own
+// frames under a deadline update (the timer heap, waking a thread) take
+// most of those 2 KiB.
 func (ss *session) loop() string {
 	for {
-		reason, again := ss.prepare()
-		if reason != "" {
-			return reason
+		if ss.prepare() {
+			// Set from here, the shallowest frame that can: the runtime's
+			// timer code under SetReadDeadline is deep.
+			ss.c.nc.SetReadDeadline(ss.deadline)
 		}
-		if again {
+		if !ss.draining && isClosed(ss.s.shutdown) {
+			ss.draining = true // prepare again: the deadline depends on it
 			continue
 		}
 		n, err := ss.read()
@@ -117,8 +130,7 @@ func (ss *session) loop() string {
 				ss.c.bytes += int64(len(lines))
 			}
 			if tooLong {
-				ss.s.sayAndLinger(ss.c, "ERR line too long\n")
-				return "line too long"
+				return reasonTooLong
 			}
 		}
 		if err != nil {
@@ -143,21 +155,31 @@ func (ss *session) frame(n int) ([]byte, int, bool) {
 	return lines, count, tooLong
 }
 
-// prepare sets the read deadline for the next read. It returns a reason if
-// the connection should end now, or again if shutdown has just been seen.
+// prepare works out the read deadline for the next read and reports
+// whether it must be set on the connection. The loop sets it, and only then
+// looks at the shutdown channel.
+//
+// Once shutdown has begun, a connection with no line begun is idle only if
+// nothing has arrived either: its client may have sent bytes the server has
+// not read yet (because it was writing, or was woken by the shutdown before
+// the bytes). So instead of ending it, prepare has the next read look at
+// the socket without waiting (ss.look): what has arrived is read and served
+// as any other input, a partial line among it may be finished until the
+// drain deadline, and only when nothing has arrived does the connection end.
 //
 //go:noinline
-func (ss *session) prepare() (reason string, again bool) {
+func (ss *session) prepare() (set bool) {
 	s, f := ss.s, &ss.f
+	ss.look = ss.draining && !f.partial()
+	if ss.look {
+		return false
+	}
 	if f.partial() {
 		ss.deadline = time.Unix(0, ss.lineStart).Add(s.cfg.LineTimeout)
 	} else {
 		ss.deadline = time.Now().Add(s.cfg.IdleTimeout)
 	}
 	if ss.draining {
-		if !f.partial() {
-			return "shutdown", false
-		}
 		if d := s.drainDeadline; !d.IsZero() && d.Before(ss.deadline) {
 			ss.deadline = d
 		}
@@ -167,18 +189,17 @@ func (ss *session) prepare() (reason string, again bool) {
 		want < ss.readSet || time.Duration(want-ss.readSet) > slack(s.cfg.IdleTimeout)) {
 		// An idle deadline is moved only when it has fallen behind by
 		// more than the slack, so most lines cost no timer update.
-		ss.c.nc.SetReadDeadline(ss.deadline)
 		ss.readSet = want
+		return true
 	}
-	if !ss.draining && isClosed(s.shutdown) {
-		ss.draining = true
-		return "", true
-	}
-	return "", false
+	return false
 }
 
 // read reads once; this is where an idle connection waits.
 func (ss *session) read() (int, error) {
+	if ss.look {
+		return ss.readArrived()
+	}
 	if ss.raw != nil {
 		return ss.readRaw()
 	}
@@ -192,6 +213,8 @@ func (ss *session) read() (int, error) {
 func (ss *session) readFailure(err error) string {
 	s, f := ss.s, &ss.f
 	switch {
+	case errors.Is(err, errNothingArrived):
+		return reasonShutdown
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		ss.readSet = 0 // the shutdown may have moved it: set it anew
 		if isClosed(s.shutdown) {
@@ -232,16 +255,44 @@ func (ss *session) readRaw() (int, error) {
 			ss.f.space() // allocate here, not at the bottom of the poller's frames
 			continue
 		}
-		switch {
-		case err != nil:
+		if err != nil {
 			return 0, err
-		case ss.errno != nil:
-			return 0, os.NewSyscallError("read", ss.errno)
-		case ss.n == 0:
-			return 0, io.EOF
 		}
-		return ss.n, nil
+		return ss.readResult()
 	}
+}
+
+// readArrived reads what has arrived, without waiting: errNothingArrived if
+// nothing has. It reads through RawConn.Control, which, unlike RawConn.Read,
+// neither waits nor minds the read deadline (the shutdown has just moved it
+// to now). A connection that is not a socket is taken to hold nothing
+// unread: a net.Pipe write completes only when the reader has taken it.
+//
+//go:noinline
+func (ss *session) readArrived() (int, error) {
+	if ss.raw == nil {
+		return 0, errNothingArrived
+	}
+	ss.f.space() // tryRead then has a buffer, and does not ask for one
+	nothing := false
+	if err := ss.raw.Control(func(fd uintptr) { nothing = !ss.tryRead(fd) }); err != nil {
+		return 0, err
+	}
+	if nothing { // tryRead has given the buffer back
+		return 0, errNothingArrived
+	}
+	return ss.readResult()
+}
+
+// readResult is what tryRead's read amounts to, as net.Conn.Read would say it.
+func (ss *session) readResult() (int, error) {
+	switch {
+	case ss.errno != nil:
+		return 0, os.NewSyscallError("read", ss.errno)
+	case ss.n == 0:
+		return 0, io.EOF
+	}
+	return ss.n, nil
 }
 
 // tryRead is readRaw's callback, made once per connection (ss.readFn) so
@@ -277,8 +328,10 @@ func (ss *session) tryRead(fd uintptr) bool {
 func (ss *session) write(p []byte) error {
 	s := ss.s
 	deadline := time.Now().Add(s.cfg.WriteTimeout)
-	if d := s.drainDeadline; ss.draining && !d.IsZero() && d.Before(deadline) {
-		deadline = d
+	if ss.draining { // only then may drainDeadline be read
+		if d := s.drainDeadline; !d.IsZero() && d.Before(deadline) {
+			deadline = d
+		}
 	}
 	if want := deadline.UnixNano(); time.Duration(want-ss.writeSet) > slack(s.cfg.WriteTimeout) || want < ss.writeSet {
 		ss.c.nc.SetWriteDeadline(deadline)
@@ -306,23 +359,69 @@ func writeFailure(err error) string {
 	return "write error: " + err.Error()
 }
 
-// sayAndLinger writes a last line to the client, closes its sending side,
-// and reads and drops what the client still sends for a moment, so that the
-// client reads the line instead of a connection reset.
+// closeConn closes a connection that ended for reason. Where the server
+// ends it by its own choice (shutdown, line too long; server busy is in
+// reject) it makes sure what it wrote reaches the client: it says why, if
+// there is a why to say, and lingers (see linger). The other ends are plain
+// closes: the client has gone, or a timeout has decided and closing is the
+// point.
+func (s *Server) closeConn(c *conn, reason string) {
+	switch reason {
+	case reasonShutdown:
+		s.linger(c)
+	case reasonTooLong:
+		s.sayAndLinger(c, "ERR line too long\n")
+	}
+	c.nc.Close()
+}
+
+// sayAndLinger writes a last line to the client and lingers.
 func (s *Server) sayAndLinger(c *conn, line string) {
-	deadline := time.Now().Add(lingerTimeout)
-	c.nc.SetWriteDeadline(deadline)
+	c.nc.SetWriteDeadline(s.lingerDeadline())
 	if _, err := io.WriteString(c.nc, line); err != nil {
 		return
 	}
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
+	s.linger(c)
+}
+
+// linger prepares a connection for its close. Closing a socket that has
+// unread input makes the kernel answer with a reset instead of the end of
+// the stream: the client may then see an error in place of the end, and
+// whatever the server wrote that had not yet left is lost. So linger sends
+// the end of the stream first (CloseWrite: the client reads all that was
+// written, then EOF) and reads and drops what the client still sends,
+// until the client closes or lingerTimeout passes (the drain deadline, if
+// shutting down and that is sooner). A connection that cannot half-close
+// (net.Pipe) is left as it is: its writes completed only when read, so it
+// has nothing in flight to lose.
+func (s *Server) linger(c *conn) {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
 	}
+	deadline := s.lingerDeadline()
 	c.nc.SetReadDeadline(deadline)
 	var sink [512]byte
 	for {
-		if _, err := c.nc.Read(sink[:]); err != nil {
+		_, err := c.nc.Read(sink[:])
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(deadline):
+			c.nc.SetReadDeadline(deadline) // the shutdown's wake-up moved it
+		default:
 			return
 		}
 	}
+}
+
+// lingerDeadline is when a connection ended on purpose stops lingering.
+func (s *Server) lingerDeadline() time.Time {
+	deadline := time.Now().Add(lingerTimeout)
+	if !isClosed(s.shutdown) {
+		return deadline // and drainDeadline may not be read yet
+	}
+	if d := s.drainDeadline; !d.IsZero() && d.Before(deadline) {
+		deadline = d
+	}
+	return deadline
 }

@@ -102,11 +102,19 @@ func loggedServer(t *testing.T, cfg Config) (*Server, *logBook) {
 // tcpServer serves cfg on a loopback port until the test ends.
 func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
 	t.Helper()
-	srv, book := loggedServer(t, cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv, book := serveOn(t, cfg, ln)
+	return srv, ln.Addr().String(), book
+}
+
+// serveOn serves cfg on ln until the test ends, then shuts the server down
+// and checks what Serve returned.
+func serveOn(t *testing.T, cfg Config, ln net.Listener) (*Server, *logBook) {
+	t.Helper()
+	srv, book := loggedServer(t, cfg)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(context.Background(), ln) }()
 	for srv.Addr() == nil {
@@ -120,7 +128,32 @@ func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	})
-	return srv, ln.Addr().String(), book
+	return srv, book
+}
+
+// shutdownAsync starts a graceful shutdown with a drain deadline and
+// delivers what Shutdown returns.
+func shutdownAsync(srv *Server, drain time.Duration) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), drain)
+		defer cancel()
+		done <- srv.Shutdown(ctx)
+	}()
+	return done
+}
+
+// testModes are the modes the behaviour tests run against. Every mode must
+// keep every behaviour they check; a new mode is added here.
+var testModes = []Mode{ModeGoroutine, ModeThread, ModeSequential}
+
+// forEachMode runs test as a subtest for each of testModes, with cfg's
+// Mode set to it.
+func forEachMode(t *testing.T, cfg Config, test func(t *testing.T, cfg Config)) {
+	for _, m := range testModes {
+		cfg.Mode = m
+		t.Run(string(m), func(t *testing.T) { test(t, cfg) })
+	}
 }
 
 func dial(t *testing.T, addr string) *net.TCPConn {

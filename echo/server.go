@@ -21,7 +21,13 @@
 // Shutdown follows net/http's order: stop accepting at once, close idle
 // connections at once, let a connection in the middle of a line finish it and
 // have it echoed until the Shutdown context's deadline, then cut what is
-// left. Every complete line the server has read is answered first.
+// left. A connection is idle only if it has no line begun and nothing has
+// arrived from its client: bytes that wait unread in its socket are a line
+// begun. Every complete line the server has read is answered first, and a
+// connection the server ends by its own choice (shutdown, line too long,
+// server busy) sends the end of the stream and drains what its client still
+// sends before it closes, so that the client reads all it was sent and then
+// EOF, not a connection reset.
 package echo
 
 import (
@@ -154,7 +160,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Shutdown stops the server gracefully: it stops accepting, closes idle
 // connections, and waits for connections in the middle of a line to finish
-// it, until ctx ends. Then it cuts the connections that are left and
+// it, until ctx ends. Bytes a client has sent that wait unread in the
+// server's socket count as a line begun (for connections that expose their
+// socket through syscall.Conn; any other connection is judged by what the
+// server has read). An idle connection is closed gracefully: the server
+// sends the end of the stream and reads what the client still sends, for
+// at most a second or until ctx's deadline, before it closes. Then it cuts the connections that are left and
 // returns ctx.Err(); it returns nil if every connection ended by itself.
 // Either way, when it returns, Serve has returned or will return
 // ErrServerClosed without serving.
@@ -362,7 +373,9 @@ func temporary(err error) bool {
 	return false
 }
 
-// run serves one connection and reports it finished.
+// run serves one connection and reports it finished. Its frame is the one
+// above every read, write and wait of the connection, so it is kept small:
+// the setting up and the ending are calls of their own.
 func (s *Server) run(c *conn, finished chan<- ended) {
 	if s.cfg.Mode == ModeThread {
 		// Never unlocked: when this goroutine ends, the runtime ends its
@@ -370,8 +383,15 @@ func (s *Server) run(c *conn, finished chan<- ended) {
 		runtime.LockOSThread()
 		c.thread = gettid()
 	}
-	reason := s.serveConn(c)
-	c.nc.Close()
+	s.finish(c, s.newSession(c).loop(), finished)
+}
+
+// finish ends a connection that has stopped being served for reason.
+//
+//go:noinline
+func (s *Server) finish(c *conn, reason string, finished chan<- ended) {
+	c.ss.f.release()
+	s.closeConn(c, reason)
 	s.limit.Release()
 	s.logEnd(c, reason)
 	finished <- ended{c.id, reason == reasonCut}

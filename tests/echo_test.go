@@ -2,9 +2,13 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -88,30 +92,141 @@ func (p *echoProcess) exitCode(t *testing.T) int {
 	return -1
 }
 
+// echoModes are the server modes the end-to-end shutdown tests run against;
+// a new mode is added here.
+var echoModes = []string{"goroutine", "thread", "sequential"}
+
+// forEachEchoMode runs test as a subtest for each of modes.
+func forEachEchoMode(t *testing.T, modes []string, test func(t *testing.T, mode string)) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) { test(t, mode) })
+	}
+}
+
+// A client's line in flight when SIGTERM arrives is finished and echoed,
+// then the connection ends cleanly and the server exits 0. The bytes
+// already sent are not lost even when they wait unread in the server's
+// socket at shutdown: here the server is stuck writing a large echo to a
+// client that does not read yet, so it cannot have read them, whatever the
+// timing.
 func TestEchoProgramDrainsOnSIGTERM(t *testing.T) {
-	bin := build(t, "echo")
-	p := startEcho(t, bin, "0")
-	c, err := net.Dial("tcp", p.addr)
+	forEachEchoMode(t, echoModes, func(t *testing.T, mode string) {
+		size := echoBiggerThanSocketBuffers(t)
+		p := startEcho(t, build(t, "echo"), "-mode", mode, "-max-line", strconv.Itoa(2*size), "0")
+		c := dialTCP(t, p.addr)
+		c.SetReadBuffer(64 << 10)
+		big := append(bytes.Repeat([]byte("b"), size-1), '\n')
+		if _, err := c.Write(big); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		echo := make([]byte, len(big))
+		if _, err := io.ReadFull(c, echo[:1]); err != nil { // the server is writing the echo
+			t.Fatal(err)
+		}
+		io.WriteString(c, "one\nin fli")
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.waitLog(t, "Shutting down")
+		waitRefused(t, p.addr) // the server has stopped accepting: the shutdown has begun
+
+		if _, err := io.ReadFull(c, echo[1:]); err != nil || !bytes.Equal(echo, big) {
+			t.Fatalf("the echo being written at SIGTERM: %v (equal %v)", err, bytes.Equal(echo, big))
+		}
+		io.WriteString(c, "ght\n")
+		rest, err := io.ReadAll(c)
+		if err != nil || string(rest) != "one\nin flight\n" {
+			t.Fatalf("after SIGTERM got %q, %v; want the lines in flight echoed, then EOF", rest, err)
+		}
+		c.Close()
+		if code := p.exitCode(t); code != 0 {
+			t.Fatalf("exit status %d, want 0", code)
+		}
+	})
+}
+
+// The same with many clients and no trick: each has half a line sent when
+// SIGTERM arrives, and each must get its line back, then EOF.
+func TestEchoProgramDrainsManyClientsOnSIGTERM(t *testing.T) {
+	const clients = 50
+	// The sequential mode serves one client at a time.
+	forEachEchoMode(t, []string{"goroutine", "thread"}, func(t *testing.T, mode string) {
+		p := startEcho(t, build(t, "echo"), "-mode", mode, "0")
+		conns := make([]*net.TCPConn, clients)
+		for i := range conns {
+			conns[i] = dialTCP(t, p.addr)
+			fmt.Fprintf(conns[i], "ping %d\n", i)
+			conns[i].SetReadDeadline(time.Now().Add(30 * time.Second))
+			want := fmt.Sprintf("ping %d\n", i)
+			got := make([]byte, len(want))
+			if _, err := io.ReadFull(conns[i], got); err != nil || string(got) != want {
+				t.Fatalf("client %d: echo %q, %v", i, got, err)
+			}
+		}
+		for _, c := range conns {
+			io.WriteString(c, "in fli")
+		}
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.waitLog(t, "Shutting down")
+		lost := 0
+		for i, c := range conns {
+			fmt.Fprintf(c, "ght %d\n", i)
+			rest, err := io.ReadAll(c)
+			if want := fmt.Sprintf("in flight %d\n", i); err != nil || string(rest) != want {
+				t.Errorf("client %d: after SIGTERM got %q, %v; want %q, then EOF", i, rest, err, want)
+				lost++
+			}
+			c.Close()
+		}
+		if lost > 0 {
+			t.Errorf("%d of %d lines in flight lost", lost, clients)
+		}
+		if code := p.exitCode(t); code != 0 {
+			t.Fatalf("exit status %d, want 0", code)
+		}
+	})
+}
+
+// echoBiggerThanSocketBuffers returns a line length that the kernel cannot
+// hold in a server's send buffer and a client's receive buffer together, so
+// that a server echoing it to a client that does not read stays in its
+// write: twice the most a TCP send buffer may grow to, plus a MiB.
+func echoBiggerThanSocketBuffers(t *testing.T) int {
+	t.Helper()
+	maxSend := 4 << 20
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 3 {
+			if n, err := strconv.Atoi(f[2]); err == nil {
+				maxSend = n
+			}
+		}
+	}
+	return 2*maxSend + 1<<20
+}
+
+func dialTCP(t *testing.T, addr string) *net.TCPConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	io.WriteString(c, "ping\n")
-	c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	got := make([]byte, 5)
-	if _, err := io.ReadFull(c, got); err != nil || string(got) != "ping\n" {
-		t.Fatalf("echo %q, %v", got, err)
-	}
-	io.WriteString(c, "in fli")
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	p.waitLog(t, "Shutting down")
-	io.WriteString(c, "ght\n")
-	rest, err := io.ReadAll(c)
-	if err != nil || string(rest) != "in flight\n" {
-		t.Fatalf("after SIGTERM got %q, %v; want the line in flight echoed, then EOF", rest, err)
-	}
-	if code := p.exitCode(t); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
+	t.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
+}
+
+// waitRefused waits until connecting to addr is refused.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the server still accepts connections")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
