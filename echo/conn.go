@@ -105,7 +105,8 @@ func (s *Server) newSession(c *conn) *session {
 // under a write and under a deadline update are small: a connection's
 // goroutine then never outgrows its first 2 KiB stack. The runtime's own
 // frames under a deadline update (the timer heap, waking a thread) take
-// most of those 2 KiB.
+// most of those 2 KiB; TestIdleConnectionKeepsItsFirstStack checks that
+// what is left is enough.
 func (ss *session) loop() string {
 	for {
 		if ss.prepare() {
@@ -301,13 +302,18 @@ func (ss *session) tryRead(fd uintptr) bool {
 	f := &ss.f
 	if f.buf == nil {
 		// Readable again after an idle wait: take a free buffer if there
-		// is one, else let readRaw allocate one.
+		// is one.
 		select {
 		case f.buf = <-f.pool:
 		default:
-			ss.needBuffer = true
-			return true
 		}
+	}
+	if !f.roomy() {
+		// No buffer, or a partial line leaves too little room behind it:
+		// let readRaw allocate, from a frame far shallower than this one
+		// (an allocation can take the runtime deep).
+		ss.needBuffer = true
+		return true
 	}
 	for {
 		ss.n, ss.errno = syscall.Read(int(fd), f.space())

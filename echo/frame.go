@@ -64,6 +64,11 @@ func (f *framer) space() []byte {
 	return f.buf[f.end:]
 }
 
+// roomy reports whether space would return without allocating.
+func (f *framer) roomy() bool {
+	return f.buf != nil && len(f.buf)-(f.end-f.start) >= f.readSize
+}
+
 // commit takes n bytes just read into the space and returns the complete
 // lines now ready to be echoed (valid until the next call of space), how
 // many lines that is, and whether the line after them is too long: either
