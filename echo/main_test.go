@@ -150,7 +150,13 @@ var testModes = []Mode{ModeGoroutine, ModeThread, ModeSequential}
 // forEachMode runs test as a subtest for each of testModes, with cfg's
 // Mode set to it.
 func forEachMode(t *testing.T, cfg Config, test func(t *testing.T, cfg Config)) {
-	for _, m := range testModes {
+	forModes(t, testModes, cfg, test)
+}
+
+// forModes runs test as a subtest for each of modes, with cfg's Mode set
+// to it.
+func forModes(t *testing.T, modes []Mode, cfg Config, test func(t *testing.T, cfg Config)) {
+	for _, m := range modes {
 		cfg.Mode = m
 		t.Run(string(m), func(t *testing.T) { test(t, cfg) })
 	}
