@@ -5,32 +5,45 @@ import (
 	"fmt"
 )
 
-// A Semaphore is a counting semaphore: a buffered channel of tokens, one
-// token in the channel for every permit that is held.
+// A Semaphore is a counting semaphore: a buffered channel of free permits.
 //
-// Acquiring a permit sends a token, releasing one receives it, and the
-// channel's capacity is the number of permits. That alone is the classic CSP
-// semaphore. Two guarantees need one more channel, the gate:
+// Acquiring a permit receives a token from the channel and releasing one
+// sends it back; n tokens are put in at the start. Receivers blocked on an
+// empty channel are queued by the runtime in arrival order, and a released
+// token goes straight to the oldest of them. Three guarantees need more than
+// that:
 //
-//   - First come, first served. An acquirer of several permits holds the
-//     gate (a fair one-slot lock) while it collects its tokens, so such
-//     acquirers reach the token channel one at a time and in arrival order,
-//     and single acquires that arrive while the gate is held queue behind
-//     it: a large AcquireN at the head is never starved by a stream of small
-//     acquires. A single acquire that finds the gate free goes straight to
-//     the token channel, whose blocked senders the runtime also serves in
-//     arrival order. TryAcquire does not jump the queue.
+//   - First come, first served for several permits. An acquirer of several
+//     permits holds the gate (a fair one-slot lock) while it collects its
+//     tokens, so such acquirers reach the token channel one at a time and in
+//     arrival order, and single acquires that arrive while the gate is held
+//     queue behind it: a large AcquireN at the head is never starved by a
+//     stream of small acquires. A single acquire that finds the gate free
+//     goes straight to the token channel. TryAcquire does not jump the
+//     queue.
 //   - All or nothing. AcquireN(ctx, k) either ends up with k tokens or, when
 //     ctx ends or the semaphore is closed, gives back the ones it had
 //     collected before it leaves the head of the queue.
+//   - Close wakes everyone. An acquirer whose context can never end waits in
+//     a plain receive on the token channel, the cheapest wait there is (one
+//     channel, nothing to select), so Close reaches it through that same
+//     channel: it sends one "closed" token, and each waiter that receives it
+//     passes it on to the next and fails. The channel has room for n permits
+//     and that one token, so passing it on never blocks. A waiter that is
+//     handed a permit after Close gives it back and fails too.
 //
 // The zero value is not usable; call NewSemaphore.
 type Semaphore struct {
-	held      chan struct{} // one token per permit held; cap(held) is the capacity
+	free      chan bool     // true: a free permit; false: the closed token (see Close). Capacity n+1.
 	gate      chan struct{} // holding its one slot means being at the head of the queue
-	closed    chan struct{} // closed by Close: wakes and fails every acquirer
+	closed    chan struct{} // closed by Close, for acquirers that have not started waiting
 	closeOnce chan struct{} // the first Close puts a value here
 }
+
+const (
+	permit      = true
+	closedToken = false
+)
 
 // NewSemaphore returns a semaphore with n permits, all available.
 // It panics if n < 1.
@@ -38,18 +51,32 @@ func NewSemaphore(n int) *Semaphore {
 	if n < 1 {
 		panic(fmt.Sprintf("csp: NewSemaphore(%d): need at least one permit", n))
 	}
-	return &Semaphore{
-		held:      make(chan struct{}, n),
+	s := &Semaphore{
+		free:      make(chan bool, n+1),
 		gate:      make(chan struct{}, 1),
 		closed:    make(chan struct{}),
 		closeOnce: make(chan struct{}, 1),
 	}
+	for range n {
+		s.free <- permit
+	}
+	return s
 }
 
 // Acquire takes one permit, waiting in line until one is free.
 // It is AcquireN(ctx, 1).
 func (s *Semaphore) Acquire(ctx context.Context) error {
-	return s.AcquireN(ctx, 1)
+	if s.isClosed() {
+		return ErrClosed
+	}
+	if len(s.gate) == 0 {
+		// Nobody is collecting several permits, so a single permit needs
+		// no gate: it queues on the token channel behind anyone already
+		// waiting there. Once a multi-permit acquirer holds the gate, later
+		// single acquirers queue behind it at the gate and cannot starve it.
+		return s.take(ctx)
+	}
+	return s.acquireAtGate(ctx, 1)
 }
 
 // AcquireN takes k permits at once, waiting in line until the acquirers
@@ -63,25 +90,24 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 // AcquireN panics if k is negative or larger than the semaphore's capacity,
 // since such a request could never be granted.
 func (s *Semaphore) AcquireN(ctx context.Context, k int) error {
-	if k < 0 || k > cap(s.held) {
-		panic(fmt.Sprintf("csp: Semaphore.AcquireN(%d) with capacity %d", k, cap(s.held)))
+	if k < 0 || k > s.Capacity() {
+		panic(fmt.Sprintf("csp: Semaphore.AcquireN(%d) with capacity %d", k, s.Capacity()))
 	}
-	select {
-	case <-s.closed:
+	if k == 1 {
+		return s.Acquire(ctx)
+	}
+	if s.isClosed() {
 		return ErrClosed
-	default:
 	}
-	if k == 1 && len(s.gate) == 0 {
-		// Nobody is collecting several permits, so a single permit needs
-		// no gate: the runtime queues blocked senders on held in arrival
-		// order, behind anyone already waiting there. Once a multi-permit
-		// acquirer holds the gate, later single acquirers queue behind it
-		// at the gate and cannot starve it.
-		return s.acquireOne(ctx)
-	}
-	// Join the queue. A free gate means nobody is waiting at it (a blocked
-	// sender on a one-slot channel implies the slot is full), so the fast
-	// path never overtakes anyone.
+	return s.acquireAtGate(ctx, k)
+}
+
+// acquireAtGate joins the queue at the gate and, at its head, collects k
+// permits.
+func (s *Semaphore) acquireAtGate(ctx context.Context, k int) error {
+	// A free gate means nobody is waiting at it (a blocked sender on a
+	// one-slot channel implies the slot is full), so the fast path never
+	// overtakes anyone.
 	select {
 	case s.gate <- struct{}{}:
 	default:
@@ -93,47 +119,66 @@ func (s *Semaphore) AcquireN(ctx context.Context, k int) error {
 			return ErrClosed
 		}
 	}
-	// At the head of the queue. While the gate is held nobody else adds
-	// tokens, so the free permits can only grow; collect k of them.
-	for i := 0; i < k; i++ {
-		select {
-		case s.held <- struct{}{}:
-			continue
-		default:
+	// At the head of the queue. While the gate is held no later acquirer
+	// takes a permit, so the free permits can only grow; collect k of them.
+	for i := range k {
+		if err := s.take(ctx); err != nil {
+			s.giveBack(i) // the ones collected so far, before leaving the head
+			<-s.gate
+			return err
 		}
-		var err error
-		select {
-		case s.held <- struct{}{}:
-			continue
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-s.closed:
-			err = ErrClosed
-		}
-		// Give back the i tokens collected so far before leaving the head.
-		for ; i > 0; i-- {
-			<-s.held
-		}
-		<-s.gate
-		return err
 	}
 	<-s.gate
 	return nil
 }
 
-func (s *Semaphore) acquireOne(ctx context.Context) error {
+// take receives one permit from the token channel, waiting for it if none is
+// free. It fails with ctx.Err() or ErrClosed holding nothing.
+func (s *Semaphore) take(ctx context.Context) error {
 	select {
-	case s.held <- struct{}{}:
-		return nil
+	case token := <-s.free:
+		if token == permit {
+			return nil
+		}
+		s.free <- closedToken // pass it on
+		return ErrClosed
 	default:
 	}
-	select {
-	case s.held <- struct{}{}:
+	var token bool
+	if done := ctx.Done(); done == nil {
+		// A context that never ends: wait on the token channel alone, where
+		// Release and Close both reach us, and not in a select.
+		token = <-s.free
+	} else {
+		select {
+		case token = <-s.free:
+		case <-done:
+			return ctx.Err()
+		}
+	}
+	if token == permit && !s.isClosed() {
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	}
+	// Closed while we waited: hand on whatever we got, the closed token to
+	// the next waiter or the permit back to the channel.
+	s.free <- token
+	return ErrClosed
+}
+
+// giveBack returns k permits that this goroutine collected but never held
+// for its caller. The channel has room: the permits came from it.
+func (s *Semaphore) giveBack(k int) {
+	for range k {
+		s.free <- permit
+	}
+}
+
+func (s *Semaphore) isClosed() bool {
+	select {
 	case <-s.closed:
-		return ErrClosed
+		return true
+	default:
+		return false
 	}
 }
 
@@ -150,25 +195,31 @@ func (s *Semaphore) TryAcquireN(k int) bool {
 	if k < 0 {
 		panic(fmt.Sprintf("csp: Semaphore.TryAcquireN(%d)", k))
 	}
-	select {
-	case <-s.closed:
+	if s.isClosed() {
 		return false
-	default:
 	}
 	select {
 	case s.gate <- struct{}{}:
 	default:
 		return false // someone is at the head of the queue
 	}
-	ok := cap(s.held)-len(s.held) >= k
-	if ok {
-		// Holding the gate, the k free slots stay free: the sends cannot block.
-		for i := 0; i < k; i++ {
-			s.held <- struct{}{}
+	defer func() { <-s.gate }()
+	// Free permits in the channel mean nobody is blocked receiving, so
+	// taking them overtakes no one. A single acquire that passed the gate
+	// just before us may still take one, so each receive may fail.
+	for i := range k {
+		select {
+		case token := <-s.free:
+			if token == permit {
+				continue
+			}
+			s.free <- closedToken
+		default:
 		}
+		s.giveBack(i)
+		return false
 	}
-	<-s.gate
-	return ok
+	return true
 }
 
 // Release gives back one permit. It panics if no permit is held.
@@ -176,30 +227,52 @@ func (s *Semaphore) Release() {
 	s.ReleaseN(1)
 }
 
-// ReleaseN gives back k permits. It panics if fewer than k permits are held,
-// or if k is negative. Permits may be released after Close.
+// ReleaseN gives back k permits, handing each to the longest waiting
+// acquirer if there is one. It panics if k is negative or if more permits
+// are released than are held; a release beyond the capacity is always
+// caught, one that only exceeds what its caller holds is caught once every
+// permit is back. Permits may be released after Close.
 func (s *Semaphore) ReleaseN(k int) {
 	if k < 0 {
 		panic(fmt.Sprintf("csp: Semaphore.ReleaseN(%d)", k))
 	}
-	for i := 0; i < k; i++ {
+	for range k {
 		select {
-		case <-s.held:
+		case s.free <- permit:
 		default:
-			panic("csp: Semaphore released more permits than are held")
+			panic(overRelease) // n permits and the closed token: nothing is held
+		}
+		if len(s.free) == cap(s.free) && !s.isClosed() {
+			// n+1 permits: one more than exist. (Once closed, n permits and
+			// the closed token fill the channel too.) Take it back out.
+			select {
+			case token := <-s.free:
+				if token == closedToken { // Close came in between
+					s.free <- closedToken
+				}
+			default:
+			}
+			panic(overRelease)
 		}
 	}
 }
 
+const overRelease = "csp: Semaphore released more permits than are held"
+
 // Available returns the number of permits that nobody holds. Permits already
-// collected by the waiter at the head of the queue count as held.
+// collected by the waiter at the head of the queue count as held. While
+// Close is failing the waiters, the count may be one low for a moment.
 func (s *Semaphore) Available() int {
-	return cap(s.held) - len(s.held)
+	n := len(s.free)
+	if s.isClosed() {
+		n-- // the closed token, once Close has put it in
+	}
+	return max(n, 0)
 }
 
 // Capacity returns the number of permits the semaphore was made with.
 func (s *Semaphore) Capacity() int {
-	return cap(s.held)
+	return cap(s.free) - 1
 }
 
 // Close makes every waiting and future acquire fail with ErrClosed. Permits
@@ -208,6 +281,9 @@ func (s *Semaphore) Close() {
 	select {
 	case s.closeOnce <- struct{}{}:
 		close(s.closed)
+		// Wake the oldest waiter; it passes the token on. The channel holds
+		// at most n permits, so there is room.
+		s.free <- closedToken
 	default:
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -251,6 +252,12 @@ func TestSemaphoreMisusePanics(t *testing.T) {
 	mustPanic(t, "AcquireN(-1)", func() { s.AcquireN(context.Background(), -1) })
 	s.Acquire(context.Background())
 	mustPanic(t, "ReleaseN(2) with 1 held", func() { s.ReleaseN(2) })
+	closed := NewSemaphore(1)
+	closed.Close()
+	mustPanic(t, "Release with nothing held after Close", func() { closed.Release() })
+	if got := closed.Available(); got != 1 {
+		t.Errorf("Available() = %d after a refused Release, want 1", got)
+	}
 }
 
 // TestSemaphoreStress runs many acquirers with random sizes and random
@@ -304,4 +311,170 @@ func TestSemaphoreStress(t *testing.T) {
 		t.Fatalf("stress did not exercise the semaphore: %d grants, at most %d held", granted.Load(), maxHolding.Load())
 	}
 	t.Logf("%d grants, %d cancelled, at most %d permits held", granted.Load(), cancelled.Load(), maxHolding.Load())
+}
+
+// Close reaches every kind of waiter: single acquirers parked on the token
+// channel alone (a context that cannot end) or in a select (one that can),
+// a multi-permit acquirer at the head, and acquirers queued at the gate.
+func TestSemaphoreCloseWakesEveryWaiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := NewSemaphore(3)
+		if err := s.AcquireN(context.Background(), 3); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ks := []int{1, 1, 1, 1, 2, 1, 3, 1, 1}
+		ctxs := backgrounds(len(ks))
+		ctxs[1], ctxs[5] = ctx, ctx // these wait in a select
+		_, errs := queue(t, s, ctxs, ks)
+		s.Close()
+		synctest.Wait()
+		for i, errc := range errs {
+			select {
+			case err := <-errc:
+				if !errors.Is(err, ErrClosed) {
+					t.Errorf("waiter %d (k=%d) returned %v, want ErrClosed", i, ks[i], err)
+				}
+			default:
+				t.Errorf("waiter %d (k=%d) still waits after Close", i, ks[i])
+			}
+		}
+		if got := s.Available(); got != 0 {
+			t.Errorf("Available() = %d after Close with all permits held, want 0", got)
+		}
+		s.ReleaseN(3)
+		if got := s.Available(); got != 3 {
+			t.Errorf("Available() = %d after releasing everything, want 3", got)
+		}
+	})
+}
+
+// A permit released right after Close does not go to a waiter that was
+// already waiting when Close was called: that waiter fails and the permit
+// stays free.
+func TestSemaphoreReleaseAfterCloseServesNoWaiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := NewSemaphore(2)
+		if err := s.AcquireN(context.Background(), 2); err != nil {
+			t.Fatal(err)
+		}
+		_, errs := queue(t, s, backgrounds(4), []int{1, 1, 1, 1})
+		s.Close()
+		s.ReleaseN(2) // before any waiter has run: the permits meet the waiters first
+		synctest.Wait()
+		for i, errc := range errs {
+			if err := <-errc; !errors.Is(err, ErrClosed) {
+				t.Errorf("waiter %d returned %v, want ErrClosed", i, err)
+			}
+		}
+		if got := s.Available(); got != 2 {
+			t.Errorf("Available() = %d, want 2: a permit was kept or lost", got)
+		}
+	})
+}
+
+// TestSemaphoreCloseStress closes a semaphore while acquirers of random sizes,
+// some with contexts cancelled at random, come and go. Every acquirer must
+// return, none may succeed once it has seen Close return, the capacity is
+// never exceeded and every permit is back at the end.
+func TestSemaphoreCloseStress(t *testing.T) {
+	const capacity, workers = 3, 16
+	var total int64
+	for round := range 20 {
+		s := NewSemaphore(capacity)
+		var holding, granted, afterClose, failedByClose atomic.Int64
+		var closedDone atomic.Bool
+		var wg conc.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+				for {
+					k := 1 + r.IntN(capacity)
+					ctx, cancel := context.Background(), context.CancelFunc(func() {})
+					if r.IntN(3) == 0 {
+						ctx, cancel = context.WithCancel(ctx)
+						go cancel()
+					}
+					sawClose := closedDone.Load()
+					err := s.AcquireN(ctx, k)
+					cancel()
+					switch {
+					case errors.Is(err, ErrClosed):
+						if !sawClose {
+							failedByClose.Add(1)
+						}
+						return
+					case errors.Is(err, context.Canceled):
+						continue
+					case err != nil:
+						t.Errorf("AcquireN: %v", err)
+						return
+					}
+					if sawClose {
+						afterClose.Add(1)
+					}
+					if n := holding.Add(int64(k)); n > capacity {
+						t.Errorf("%d permits held at once, capacity %d", n, capacity)
+					}
+					granted.Add(1)
+					holding.Add(-int64(k))
+					s.ReleaseN(k)
+				}
+			})
+		}
+		for granted.Load() < int64(100+round*50) {
+			runtime.Gosched()
+		}
+		s.Close()
+		closedDone.Store(true)
+		wg.Wait()
+		if n := afterClose.Load(); n != 0 {
+			t.Fatalf("round %d: %d acquires succeeded after Close had returned", round, n)
+		}
+		if got := s.Available(); got != capacity {
+			t.Fatalf("round %d: Available() = %d at the end, want %d", round, got, capacity)
+		}
+		total += failedByClose.Load()
+	}
+	if total == 0 {
+		t.Fatal("no acquire in flight was failed by Close: the test did not exercise Close")
+	}
+	t.Logf("%d acquires in flight failed by Close", total)
+}
+
+// An acquirer that checked for Close just before it happened finds the
+// closed token in the channel instead of a permit: it fails and leaves the
+// token for the next one. Close's two steps are done by hand here so that
+// the token is in place while the closed channel is still open.
+func TestSemaphoreAcquirerThatMissedCloseFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := NewSemaphore(2)
+		if !s.TryAcquire() {
+			t.Fatal("TryAcquire on a fresh semaphore failed")
+		}
+		s.free <- closedToken // Close's token, behind the one free permit
+		if err := s.take(context.Background()); err != nil {
+			t.Fatalf("first take got %v, want the free permit", err)
+		}
+		for i := range 3 {
+			done := make(chan error, 1)
+			go func() { done <- s.take(context.Background()) }()
+			synctest.Wait()
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrClosed) {
+					t.Fatalf("take %d after the token returned %v, want ErrClosed", i, err)
+				}
+			default:
+				t.Fatalf("take %d after the token blocks: the token was not passed on", i)
+			}
+			if s.TryAcquireN(1) {
+				t.Fatalf("TryAcquireN %d took the closed token as a permit", i)
+			}
+		}
+		if got := len(s.free); got != 1 {
+			t.Fatalf("%d tokens in the channel, want the closed token alone", got)
+		}
+	})
 }

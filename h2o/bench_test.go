@@ -79,20 +79,6 @@ func spawnAll(n int, f Factory) time.Duration {
 	return time.Since(start)
 }
 
-// spawnFloor spawns the same 3n goroutines, joined the same way, each of
-// which only waits on a gate that opens once all are spawned.
-func spawnFloor(n int) time.Duration {
-	gate := make(chan struct{})
-	g := csp.NewGroup()
-	start := time.Now()
-	for range 3 * n {
-		g.Go(func() error { <-gate; return nil })
-	}
-	close(gate)
-	g.Wait()
-	return time.Since(start)
-}
-
 // BenchmarkTutorialWorkload runs n = 100,000 molecules with all 3n
 // goroutines spawned at once, alternating with the floor (the same
 // goroutines doing nothing but wait on a gate) in every iteration, after one
@@ -100,11 +86,11 @@ func spawnFloor(n int) time.Duration {
 func BenchmarkTutorialWorkload(b *testing.B) {
 	const n = 100_000
 	spawnAll(n, NewWater())
-	spawnFloor(n)
+	Floor(n)
 	var factory, floor time.Duration
 	for b.Loop() {
 		factory += spawnAll(n, NewWater())
-		floor += spawnFloor(n)
+		floor += Floor(n)
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*n) }
 	b.ReportMetric(0, "ns/op")

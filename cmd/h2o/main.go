@@ -5,11 +5,15 @@
 // Usage:
 //
 //	go run ./cmd/h2o [-n 10] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
+//	go run ./cmd/h2o -n 100000 -floor
 //
 // The buggy variants are the tutorial's two mistakes (see package h2o). A run
 // of one ends with the checker's report and exit status 1; if a run happens
 // not to show the bug, the program says so and exits 0. With -quiet it prints
-// only the throughput, and records and checks nothing. Bad flags exit 2.
+// only the throughput, and records and checks nothing. With -floor it runs no
+// factory: it spawns the same 3n goroutines, each of which only waits on a
+// gate that opens once all are spawned, and prints their time per molecule,
+// the floor that the factory's figure is compared with. Bad flags exit 2.
 package main
 
 import (
@@ -45,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	variant := fs.String("variant", "correct", "factory: correct, no-wait or premature-release")
 	seed := fs.Uint64("seed", 0, "seed for the order in which atoms are spawned (0: random)")
 	quiet := fs.Bool("quiet", false, "print only the throughput; record and check nothing")
+	floor := fs.Bool("floor", false, "run no factory: time 3n goroutines that only wait on a gate")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -59,6 +64,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case !ok:
 		fmt.Fprintf(stderr, "h2o: unknown -variant %q (want correct, no-wait or premature-release)\n", *variant)
 		return 2
+	case *floor && *variant != "correct":
+		fmt.Fprintf(stderr, "h2o: -floor runs no factory, so it takes no -variant\n")
+		return 2
+	}
+	if *floor {
+		elapsed := h2o.Floor(*n)
+		fmt.Fprintf(stdout, "floor for %d molecules (%d goroutines waiting on a gate) in %v: %.0f ns/molecule\n",
+			*n, 3**n, elapsed.Round(time.Millisecond), float64(elapsed.Nanoseconds())/float64(*n))
+		return 0
 	}
 	if *seed == 0 {
 		*seed = rand.Uint64()

@@ -35,8 +35,19 @@ func TestRunQuiet(t *testing.T) {
 	}
 }
 
+func TestRunFloor(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-n", "1000", "-floor"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	got := out.String()
+	if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "floor for 1000 molecules (3000 goroutines waiting on a gate) in ") || !strings.HasSuffix(got, " ns/molecule\n") {
+		t.Fatalf("floor output %q, want one line with the time per molecule", got)
+	}
+}
+
 func TestRunBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-n", "-3"}, {"-n", "0"}, {"-variant", "ozone"}, {"-n", "x"}, {"stray"}} {
+	for _, args := range [][]string{{"-n", "-3"}, {"-n", "0"}, {"-variant", "ozone"}, {"-n", "x"}, {"stray"}, {"-floor", "-variant", "no-wait"}} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 {
 			t.Errorf("run(%q) = %d, stderr %q; want 2 and a message", args, code, errb.String())
