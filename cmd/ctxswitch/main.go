@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/ctxswitch [-tasks 1000] [-iters 10] [-json] [-quick]
+//	go run ./cmd/ctxswitch [-tasks 1000] [-iters 10] [-json] [-quick] [-plot FILE.png|FILE.svg]
 //
 // In Go an "OS thread" task is a goroutine locked to its own OS thread with
 // runtime.LockOSThread and kept blocked, so the runtime must start a new
@@ -30,6 +30,10 @@
 // Every figure is the mean and standard deviation of -iters runs after a
 // warm-up. Limits (the runtime's thread limit, the system's thread and file
 // limits) are checked before anything runs.
+//
+// -plot FILE also draws the table as grouped bars, threads against
+// goroutines on a log scale with the improvement factor above each pair,
+// as PNG or SVG by FILE's extension. FILE is checked before anything runs.
 package main
 
 import (
@@ -38,6 +42,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/chansync/chansync/cmd/internal/figure"
 )
 
 func main() {
@@ -64,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	iters := fs.Int("iters", 10, "measured runs per figure, after one warm-up")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	quick := fs.Bool("quick", false, "a fast, rough run: 100 tasks, 3 runs")
+	plotFile := fs.String("plot", "", "also draw the results as a bar chart in this .png or .svg file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,6 +85,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if opt.tasks < 10 || opt.iters < 1 {
 		fmt.Fprintf(stderr, "ctxswitch: need -tasks of at least 10 and -iters of at least 1\n")
 		return 2
+	}
+	if *plotFile != "" {
+		if err := figure.CheckFile(*plotFile); err != nil {
+			fmt.Fprintf(stderr, "ctxswitch: -plot: %v\n", err)
+			return 2
+		}
 	}
 	notes, err := checkLimits(opt.tasks)
 	if err != nil {
@@ -94,8 +107,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(res)
-		return 0
+	} else {
+		printTable(stdout, res)
 	}
-	printTable(stdout, res)
+	if *plotFile != "" {
+		if err := plotResults(*plotFile, res); err != nil {
+			fmt.Fprintf(stderr, "ctxswitch: %v\n", err)
+			return 1
+		}
+	}
 	return 0
 }

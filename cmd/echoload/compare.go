@@ -147,8 +147,16 @@ func errText(errs map[string]int64) string {
 	return strings.Join(parts, ", ")
 }
 
-// runCompare runs the whole comparison on loopback and prints its tables.
-func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
+// compared are the servers the comparison's first table sets side by side,
+// by kind, with the names its figures give them.
+var compared = []struct{ kind, name string }{
+	{"baseline", "baseline"},
+	{"goroutine", "chansync (goroutine mode)"},
+}
+
+// runCompare runs the whole comparison on loopback and prints its tables,
+// and draws its figures if plots is not nil.
+func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figures) int {
 	const idleConns = 10_000
 	fmt.Fprintf(stdout, "Line echo servers on loopback, each in its own process, started fresh for every run; %v per run.\n", d)
 	fmt.Fprintf(stdout, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n\n")
@@ -158,29 +166,40 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 	fmt.Fprintln(stdout, "| conns | line | baseline lines/s | chansync lines/s | ratio | baseline p99 | chansync p99 | ratio | errors (baseline; chansync) |")
 	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	failed := false
+	var serverPoints []loadPoint
 	for _, size := range []int{64, 4096} {
 		for _, conns := range []int{1, 50, 1000} {
-			var rate, p99 [2][]float64
-			errs := [2]map[string]int64{{}, {}}
+			n := len(compared)
+			rate, p99 := make([][]float64, n), make([][]float64, n)
+			curves := make([][][]latencyPoint, n)
+			errs := make([]map[string]int64, n)
+			for i := range errs {
+				errs[i] = map[string]int64{}
+			}
 			for rep := range reps {
-				// Alternate which server goes first, so neither always runs
-				// right after the other.
-				for k := range 2 {
-					i := (k + rep) % 2
-					kind := []string{"baseline", "goroutine"}[i]
-					r, err := loadFresh(kind, loadConfig{conns: conns, duration: d, size: size, pipeline: 1}, false)
+				// Rotate which server goes first, so none always runs
+				// right after another.
+				for k := range n {
+					i := (k + rep) % n
+					r, err := loadFresh(compared[i].kind, loadConfig{conns: conns, duration: d, size: size, pipeline: 1}, false)
 					if err != nil {
 						fmt.Fprintf(stderr, "echoload: %v\n", err)
 						return 1
 					}
 					rate[i] = append(rate[i], r.LinesPerSec)
 					p99[i] = append(p99[i], r.P99)
+					curves[i] = append(curves[i], r.Latency)
 					for k, v := range r.Errors {
 						errs[i][k] += v
 						failed = true
 					}
 				}
 			}
+			pt := loadPoint{Conns: conns, Size: size}
+			for i, c := range compared {
+				pt.Series = append(pt.Series, series{Name: c.name, LinesPerSec: median(rate[i]), Latency: medianCurve(curves[i])})
+			}
+			serverPoints = append(serverPoints, pt)
 			b, c := median(rate[0]), median(rate[1])
 			bp, cp := median(p99[0]), median(p99[1])
 			fmt.Fprintf(stdout, "| %d | %d B | %.0f | %.0f | %.2fx | %s | %s | %.2fx | %s; %s |\n",
@@ -192,9 +211,11 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 	fmt.Fprintf(stdout, "\nThe tutorial's three versions, 64-byte lines, one run each:\n\n")
 	fmt.Fprintln(stdout, "| conns | goroutine lines/s | thread lines/s | sequential lines/s | sequential: connections served |")
 	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|")
+	var modePoints []loadPoint
 	for _, conns := range []int{1, 50, 1000} {
 		var cells []string
 		served := 0
+		pt := loadPoint{Conns: conns, Size: 64}
 		for _, kind := range []string{"goroutine", "thread", "sequential"} {
 			r, err := loadFresh(kind, loadConfig{conns: conns, duration: d, size: 64, pipeline: 1}, false)
 			if err != nil {
@@ -203,8 +224,22 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int) int {
 			}
 			cells = append(cells, fmt.Sprintf("%.0f", r.LinesPerSec))
 			served = r.Served
+			sr := series{Name: kind, LinesPerSec: r.LinesPerSec, Latency: r.Latency}
+			if r.Served < conns {
+				sr.Note = fmt.Sprintf("(%d of %d served)", r.Served, conns)
+			}
+			pt.Series = append(pt.Series, sr)
 		}
+		modePoints = append(modePoints, pt)
 		fmt.Fprintf(stdout, "| %d | %s | %d of %d |\n", conns, strings.Join(cells, " | "), served, conns)
+	}
+	if plots != nil {
+		// Drawn now rather than at the end, so that a failure in what
+		// follows does not lose them.
+		if err := plots.compare(serverPoints, modePoints, d, reps); err != nil {
+			fmt.Fprintf(stderr, "echoload: %v\n", err)
+			failed = true
+		}
 	}
 
 	// 3. Memory per idle connection, and 10,000 connections under load.

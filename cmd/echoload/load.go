@@ -40,6 +40,8 @@ type result struct {
 	Errors      map[string]int64 `json:"errors"`
 	// Served is how many connections got at least one echo.
 	Served int `json:"served"`
+	// Latency is the distribution the percentiles above are read from.
+	Latency []latencyPoint `json:"-"`
 }
 
 // newHistogram records latencies from 1 µs to 100 s with 3 significant
@@ -97,6 +99,7 @@ func runLoad(cfg loadConfig) result {
 	res.P99 = float64(total.ValueAtQuantile(99))
 	res.P999 = float64(total.ValueAtQuantile(99.9))
 	res.Max = float64(total.Max())
+	res.Latency = latencyCurve(total)
 	return res
 }
 

@@ -7,12 +7,21 @@
 //	go run ./cmd/echoload [-addr 127.0.0.1:50000] [-c 50] [-d 10s | -n lines] [-size 64] [-pipeline 1] [-json] [-quiet]
 //	go run ./cmd/echoload -idle 10000        # open idle connections until interrupted
 //	go run ./cmd/echoload -compare           # the whole comparison, one table
+//	go run ./cmd/echoload -compare -plot docs # and its figures, as PNG in docs/
 //
 // Each connection writes a line, reads the echo, checks it byte for byte and
 // writes the next, keeping -pipeline lines in flight. It reports lines/s,
 // MB/s, latency percentiles from an HDR histogram, and errors by kind; a
-// mismatch, short read or reset is counted, never skipped. A progress line
-// is written to stderr about once a second when stderr is a terminal.
+// mismatch, short read or reset is counted, never skipped. When stderr is a
+// terminal, a progress bar shows the lines done, their rate and the time
+// left.
+//
+// -plot DIR draws the results in DIR: echoload-latency.png, the latency
+// percentile distribution (one line per server, on HdrHistogram's 1/(1-p)
+// axis), and echoload-throughput.png, lines/s as grouped bars. With
+// -compare it also draws the tutorial's modes (echoload-modes-*.png).
+// -plot-format svg writes SVG instead. The directory is checked before
+// anything is measured.
 package main
 
 import (
@@ -49,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	compare := fs.Bool("compare", false, "compare chansync's server with the baseline and print one table")
 	pointDur := fs.Duration("compare-d", 3*time.Second, "with -compare: how long each load point runs")
 	reps := fs.Int("compare-reps", 6, "with -compare: alternating runs per point (the median is reported)")
+	plotDir := fs.String("plot", "", "draw the latency and throughput figures in this directory")
+	plotFormat := fs.String("plot-format", "png", "with -plot: png or svg")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -69,9 +80,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage(stderr, "-compare-d must be positive")
 	case *reps < 1:
 		return usage(stderr, "-compare-reps must be at least 1")
+	case *plotDir != "" && *idle > 0 && !*compare:
+		return usage(stderr, "-plot draws a load run or -compare, not -idle")
+	}
+	var plots *figures
+	if *plotDir != "" {
+		if err := checkPlotDir(*plotDir, *plotFormat); err != nil {
+			return usage(stderr, "%v", err)
+		}
+		plots = &figures{dir: *plotDir, format: *plotFormat}
 	}
 	if *compare {
-		return runCompare(stdout, stderr, *pointDur, *reps)
+		return runCompare(stdout, stderr, *pointDur, *reps, plots)
 	}
 	if *idle > 0 {
 		stop := make(chan os.Signal, 1)
@@ -85,14 +105,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	cfg := loadConfig{addr: *addr, conns: *conns, duration: *dur, lines: *total, size: *size, pipeline: *pipeline}
-	progressDone := make(chan struct{})
+	var res result
 	if !*quiet && isTerminal(os.Stderr) {
-		progress := make(chan int64, 1024)
-		cfg.progress = progress
-		go showProgress(stderr, progress, progressDone)
-		defer func() { close(progress); <-progressDone }()
+		res = runWithProgress(cfg, stderr)
+	} else {
+		res = runLoad(cfg)
 	}
-	res := runLoad(cfg)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -100,10 +118,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		printResult(stdout, res)
 	}
+	code := 0
 	if len(res.Errors) > 0 {
-		return 1
+		code = 1
 	}
-	return 0
+	if plots != nil {
+		how := fmt.Sprintf("echoload -c %d -size %d -pipeline %d ", *conns, *size, *pipeline)
+		if *total > 0 {
+			how += fmt.Sprintf("-n %d", *total)
+		} else {
+			how += fmt.Sprintf("-d %v", *dur)
+		}
+		if err := plots.run(*addr, how, res); err != nil {
+			fmt.Fprintf(stderr, "echoload: %v\n", err)
+			return 1
+		}
+	}
+	return code
 }
 
 func usage(stderr io.Writer, format string, args ...any) int {
@@ -114,29 +145,6 @@ func usage(stderr io.Writer, format string, args ...any) int {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// showProgress prints a progress line about once a second until progress is
-// closed.
-func showProgress(w io.Writer, progress <-chan int64, done chan<- struct{}) {
-	defer close(done)
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var total, last int64
-	start := time.Now()
-	for {
-		select {
-		case n, ok := <-progress:
-			if !ok {
-				fmt.Fprintln(w)
-				return
-			}
-			total += n
-		case <-tick.C:
-			fmt.Fprintf(w, "\r%5.0fs  %d lines  %.0f lines/s   ", time.Since(start).Seconds(), total, float64(total-last))
-			last = total
-		}
-	}
 }
 
 func printResult(w io.Writer, r result) {

@@ -1,0 +1,155 @@
+package figure_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/chansync/chansync/cmd/internal/figure"
+	"github.com/chansync/chansync/cmd/internal/figure/figuretest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// panel is a plot with n lines in the series colours.
+func panel(t *testing.T, n int) *plot.Plot {
+	t.Helper()
+	p := plot.New()
+	p.Title.Text = "panel"
+	for i := range n {
+		l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: float64(i)}, {X: 1, Y: float64(i + 1)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Color, l.Width = figure.Color(i), 3
+		p.Add(l)
+		p.Legend.Add("series", l)
+	}
+	return p
+}
+
+func TestSaveWritesPNGAndSVG(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"grid.png", "grid.svg", "GRID.PNG"} {
+		f := figure.Figure{
+			Title: "title", Caption: "how" + figure.CaptionSep + "where" + figure.CaptionSep + "when",
+			Panels: [][]*plot.Plot{{panel(t, 1), panel(t, 3)}, {nil, panel(t, 2)}},
+			Width:  3 * vg.Inch, Height: 2 * vg.Inch,
+		}
+		path := filepath.Join(dir, name)
+		if err := f.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		check := path
+		if name == "GRID.PNG" { // the extension is read whatever its case
+			check = filepath.Join(dir, "upper.png")
+			if err := os.Rename(path, check); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := figuretest.Check(check, 3*vg.Inch, 2*vg.Inch, 3); err != nil {
+			t.Error(err)
+		}
+	}
+	// Nothing but the figures: no temporary file is left behind.
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("%d files in the folder, want the 3 figures: %v", len(entries), entries)
+	}
+}
+
+func TestColumnWidthsAndBadGrids(t *testing.T) {
+	dir := t.TempDir()
+	ok := figure.Figure{Panels: [][]*plot.Plot{{panel(t, 1), panel(t, 2)}}, ColumnWidths: []float64{1, 3}, Width: 6 * vg.Inch, Height: 3 * vg.Inch}
+	if err := ok.Save(filepath.Join(dir, "ok.svg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := figuretest.Check(filepath.Join(dir, "ok.svg"), 6*vg.Inch, 3*vg.Inch, 2); err != nil {
+		t.Error(err)
+	}
+	for name, f := range map[string]figure.Figure{
+		"no panels":       {Width: vg.Inch, Height: vg.Inch},
+		"ragged rows":     {Panels: [][]*plot.Plot{{panel(t, 1)}, {panel(t, 1), panel(t, 1)}}, Width: vg.Inch, Height: vg.Inch},
+		"too many widths": {Panels: [][]*plot.Plot{{panel(t, 1)}}, ColumnWidths: []float64{1, 2}, Width: vg.Inch, Height: vg.Inch},
+	} {
+		if err := f.Save(filepath.Join(dir, "bad.png")); err == nil {
+			t.Errorf("%s: saved", name)
+		}
+	}
+	f := figure.Figure{Panels: [][]*plot.Plot{{panel(t, 1)}}, Width: vg.Inch, Height: vg.Inch}
+	if err := f.Save(filepath.Join(dir, "x.gif")); err == nil || !strings.Contains(err.Error(), "png or .svg") {
+		t.Errorf("saving a .gif: %v", err)
+	}
+}
+
+func TestCheckFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, ok := range []string{filepath.Join(dir, "a.png"), filepath.Join(dir, "a.SVG"), file + ".png"} {
+		if err := figure.CheckFile(ok); err != nil {
+			t.Errorf("CheckFile(%s): %v", ok, err)
+		}
+	}
+	for path, want := range map[string]string{
+		filepath.Join(dir, "a.gif"):            `unknown image format ".gif"`,
+		filepath.Join(dir, "a"):                "no extension",
+		filepath.Join(dir, "missing", "a.png"): "does not exist",
+		filepath.Join(file, "a.png"):           "cannot write in",
+		filepath.Join(dir, "sub.png"):          "is a directory",
+		filepath.Join("/proc", "version.png"):  "cannot write in",
+	} {
+		if path == filepath.Join(dir, "sub.png") {
+			os.Mkdir(path, 0o755)
+		}
+		err := figure.CheckFile(path)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckFile(%s) = %v, want an error saying %q", path, err, want)
+		}
+	}
+	// The check leaves nothing behind.
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("after the checks the folder holds %v", entries)
+	}
+}
+
+func TestCheckDir(t *testing.T) {
+	dir := t.TempDir()
+	nested := filepath.Join(dir, "a", "b")
+	if err := figure.CheckDir(nested); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(nested); err != nil || !fi.IsDir() {
+		t.Fatalf("CheckDir did not make %s: %v", nested, err)
+	}
+	if entries, _ := os.ReadDir(nested); len(entries) != 0 {
+		t.Errorf("CheckDir left %v behind", entries)
+	}
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	for _, bad := range []string{file, filepath.Join(file, "sub"), "/proc/self"} {
+		if err := figure.CheckDir(bad); err == nil {
+			t.Errorf("CheckDir(%s) succeeded", bad)
+		}
+	}
+}
+
+func TestMachineNamesTheSystem(t *testing.T) {
+	m := figure.Machine()
+	for _, want := range []string{"CPUs", "go1."} {
+		if !strings.Contains(m, want) {
+			t.Errorf("Machine() = %q, lacks %q", m, want)
+		}
+	}
+}
