@@ -124,7 +124,7 @@ func metricPanel(unit string, metrics []metricBars, legend bool) (*plot.Plot, er
 			}
 			heights[i] = math.Log10(v) - floor
 			xys = append(xys, plotter.XY{X: float64(i), Y: math.Log10(v)})
-			labels = append(labels, valueText(v))
+			labels = append(labels, num(v)) // as the table writes it
 		}
 		bars, err := plotter.NewBarChart(heights, barWidth)
 		if err != nil {
@@ -205,15 +205,6 @@ func decadeTicks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return ticks
-}
-
-// valueText writes a value the way the table does.
-func valueText(v float64) string {
-	s := num(v)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
 }
 
 // metricLabel breaks a metric's name into lines of about 18 characters,

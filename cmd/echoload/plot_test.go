@@ -27,7 +27,7 @@ func fixedPoints(n int) []loadPoint {
 			pt := loadPoint{Conns: conns, Size: size}
 			for i := range n {
 				s := series{Name: fmt.Sprintf("server %d", i), LinesPerSec: float64(20000*(i+1) + conns)}
-				for _, p := range curvePercentiles[:81] { // up to 99.99%
+				for _, p := range curvePercentiles {
 					s.Latency = append(s.Latency, latencyPoint{p, float64(conns*(i+1)) * 20 * math.Sqrt(100/(100-p))})
 				}
 				pt.Series = append(pt.Series, s)
