@@ -3,6 +3,7 @@ module github.com/chansync/chansync
 go 1.26.0
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/sourcegraph/conc v0.3.0
 	go.uber.org/goleak v1.3.0

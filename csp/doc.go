@@ -11,7 +11,14 @@
 //     queues blocked senders in arrival order and hands the free slot straight
 //     to the oldest one, so such a lock is fair and cannot be barged.
 //   - Closing a channel is a broadcast that every present and future receiver
-//     sees. A Barrier closes one channel per generation.
+//     sees. A Barrier closes one channel per generation; Broadcast and Watch
+//     close one per value sent while somebody waits.
+//
+// Where waiters must be served in an order of the primitive's own (the
+// readers and writers of an RWMutex, the turns of a OnceCell), the state
+// behind the lock keeps a queue of waiters, each parked on a channel of its
+// own that is closed when it is served; a waiter whose context ends takes
+// itself out of the queue under the lock.
 //
 // Anything that may block takes a context.Context first and returns ctx.Err()
 // when it ends, leaving the primitive exactly as if the call had never been
@@ -20,12 +27,30 @@
 // blocking call (channel waits, I/O, another Lock), which is what
 // tokio::sync's primitives give an async Rust program.
 //
-// The tutorial's primitives map as follows:
+// The tutorial's primitives, and the rest of tokio::sync, map as follows:
 //
 //	tokio::sync::Semaphore::new(n)  →  NewSemaphore(n)
 //	tokio::sync::Barrier::new(n)    →  NewBarrier(n)
 //	tokio::sync::Mutex::new(x)      →  Mutex (guarding x by convention)
 //	futures::future::join_all       →  Group.Go ... Group.Wait
+//	tokio::sync::Notify::new()      →  NewNotify()
+//	tokio::sync::RwLock::new(x)     →  RWMutex (guarding x by convention)
+//	tokio::sync::OnceCell::new()    →  NewOnceCell[T]()
+//	tokio::sync::broadcast::channel →  NewBroadcast[T](capacity), Subscribe
+//	tokio::sync::watch::channel(x)  →  NewWatch(x), Subscribe
+//	tokio::sync::oneshot::channel   →  make(chan T, 1)
+//	tokio::sync::mpsc::channel(n)   →  make(chan T, n)
+//
+// Oneshot and mpsc need no type here: they are Go's own channels. A channel
+// with a buffer of one is a oneshot whose sender never blocks, and a
+// buffered channel that several goroutines send on is an mpsc, with the
+// buffer as its bound. The one difference that matters is how the receiver
+// learns that no value will come: in tokio, when every sender has been
+// dropped; in Go, when the channel is closed, which someone must do
+// explicitly (the last sender, or whoever waits for the senders), and a
+// receive then returns at once with ok false. A receiver that may give up
+// selects on ctx.Done() next to the receive, as everything in this package
+// does.
 package csp
 
 import "errors"

@@ -93,3 +93,132 @@ func ExampleGroup() {
 	fmt.Println(results[:3], err, ctx.Err())
 	// Output: [0 1 4] task 3 failed context canceled
 }
+
+// NotifyOne before anybody waits is not lost: it leaves a permit, and a
+// burst of notifications leaves only one.
+func ExampleNotify() {
+	n := csp.NewNotify()
+	n.NotifyOne()
+	n.NotifyOne()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	fmt.Println(n.Wait(ctx)) // the permit
+	fmt.Println(n.Wait(ctx)) // nothing left: waits until ctx ends
+	// Output:
+	// <nil>
+	// context deadline exceeded
+}
+
+// A queued writer holds up the readers that come after it, so readers
+// cannot starve it.
+func ExampleRWMutex() {
+	m := csp.NewRWMutex()
+	ctx := context.Background()
+	m.RLock(ctx)
+	writer := make(chan error)
+	go func() { writer <- m.Lock(ctx) }()
+	// Once the writer has queued, a new reader is refused although only a
+	// reader holds the lock.
+	for m.TryRLock() {
+		m.RUnlock()
+		time.Sleep(time.Microsecond)
+	}
+	fmt.Println("a reader behind the queued writer is refused")
+	m.RUnlock()
+	fmt.Println("writer:", <-writer)
+	m.Unlock()
+	fmt.Println("reader now:", m.TryRLock())
+	// Output:
+	// a reader behind the queued writer is refused
+	// writer: <nil>
+	// reader now: true
+}
+
+// An init that fails leaves the cell empty; the next caller runs its own.
+func ExampleOnceCell() {
+	cell := csp.NewOnceCell[string]()
+	ctx := context.Background()
+	_, err := cell.GetOrInit(ctx, func(context.Context) (string, error) {
+		return "", errors.New("config server down")
+	})
+	fmt.Println(err)
+	v, err := cell.GetOrInit(ctx, func(context.Context) (string, error) { return "config v2", nil })
+	fmt.Println(v, err)
+	v, _ = cell.GetOrInit(ctx, func(context.Context) (string, error) { return "never used", nil })
+	fmt.Println(v)
+	// Output:
+	// config server down
+	// config v2 <nil>
+	// config v2
+}
+
+// A subscriber that falls behind by more than the capacity is told how many
+// values it missed, then continues from the oldest one kept.
+func ExampleBroadcast() {
+	b := csp.NewBroadcast[int](2)
+	sub := b.Subscribe()
+	for v := 1; v <= 5; v++ {
+		b.Send(v) // never waits for the subscriber
+	}
+	b.Close()
+	ctx := context.Background()
+	for {
+		v, err := sub.Recv(ctx)
+		var lag *csp.LaggedError
+		switch {
+		case errors.As(err, &lag):
+			fmt.Println("missed", lag.Missed)
+			continue
+		case errors.Is(err, csp.ErrClosed):
+			fmt.Println("closed")
+			return
+		}
+		fmt.Println(v)
+	}
+	// Output:
+	// missed 3
+	// 4
+	// 5
+	// closed
+}
+
+// A watcher sees the latest value, not a backlog.
+func ExampleWatch() {
+	config := csp.NewWatch("v1")
+	w := config.Subscribe()
+	config.Send("v2")
+	config.Send("v3")
+	ctx := context.Background()
+	if err := w.Changed(ctx); err == nil {
+		fmt.Println("now", w.Borrow())
+	}
+	config.Close()
+	fmt.Println(w.Changed(ctx))
+	// Output:
+	// now v3
+	// csp: closed
+}
+
+// Oneshot and mpsc need no type in Go: a channel with a buffer of one is a
+// oneshot, a buffered channel shared by several senders is an mpsc. What
+// tokio signals by dropping the sender, Go signals by close.
+func Example_oneshotAndMPSC() {
+	reply := make(chan int, 1) // tokio::sync::oneshot
+	go func() { reply <- 42 }()
+	fmt.Println("oneshot:", <-reply)
+
+	jobs := make(chan string, 8) // tokio::sync::mpsc::channel(8)
+	g := csp.NewGroup()
+	for _, name := range []string{"a", "b"} {
+		g.Go(func() error { jobs <- name; return nil })
+	}
+	go func() { g.Wait(); close(jobs) }() // every sender done: "all senders dropped"
+	n := 0
+	for range jobs { // ends at close, as recv() returns None in Rust
+		n++
+	}
+	fmt.Println("mpsc:", n, "jobs")
+	// Output:
+	// oneshot: 42
+	// mpsc: 2 jobs
+}

@@ -1,0 +1,168 @@
+package csp
+
+import "context"
+
+// An RWMutex is a reader/writer lock, the Go counterpart of
+// tokio::sync::RwLock: any number of readers or one writer hold it.
+//
+// It is fair in arrival order. A goroutine that cannot have the lock at once
+// joins one queue, readers and writers alike, and the queue is served from
+// the front: a writer at the front waits until the readers holding the lock
+// leave, and readers that arrive while a writer waits queue behind it, so a
+// stream of readers cannot starve a writer. When the front of the queue is a
+// run of readers, they are admitted together. TryRLock and TryLock never
+// overtake a queued goroutine.
+//
+// The counts and the queue live in a one-slot channel that serves as the
+// lock; each queued goroutine parks on a channel of its own, which is closed
+// when it is admitted. Waiting parks only the goroutine, so the lock may be
+// held across channel waits and I/O. As with sync.RWMutex, the lock is not
+// tied to a goroutine, and a reader must not take the read lock again while
+// it holds it if a writer may queue in between (the writer waits for the
+// first read lock, the second waits for the writer).
+//
+// The zero value is not usable; call NewRWMutex.
+type RWMutex struct {
+	state chan *rwState // one slot: whoever holds the pointer holds the lock
+}
+
+type rwState struct {
+	readers int             // readers holding the lock
+	writer  bool            // a writer holds the lock
+	queue   waitQueue[bool] // goroutines waiting, oldest first; val: a writer
+}
+
+// NewRWMutex returns an unlocked RWMutex.
+func NewRWMutex() *RWMutex {
+	m := &RWMutex{state: make(chan *rwState, 1)}
+	m.state <- &rwState{}
+	return m
+}
+
+// RLock takes the lock for reading: at once if no writer holds it and
+// nobody is queued, otherwise in turn.
+//
+// If ctx ends first, RLock returns ctx.Err() without the lock and leaves the
+// queue as if it had never been in it: RLock is cancel-safe. If the lock is
+// granted at the moment ctx ends, RLock returns nil and the caller holds it:
+// an error always means the lock is not held. If the lock is free, RLock
+// takes it even when ctx is already done.
+func (m *RWMutex) RLock(ctx context.Context) error {
+	s := <-m.state
+	if !s.writer && s.queue.empty() {
+		s.readers++
+		m.state <- s
+		return nil
+	}
+	return m.wait(ctx, s, false)
+}
+
+// Lock takes the lock for writing: at once if nobody holds it and nobody is
+// queued, otherwise in turn.
+//
+// If ctx ends first, Lock returns ctx.Err() without the lock and leaves the
+// queue as if it had never been in it; readers that were queued behind it
+// only because of it are admitted at once. Lock is cancel-safe. If the lock
+// is granted at the moment ctx ends, Lock returns nil and the caller holds
+// it. If the lock is free, Lock takes it even when ctx is already done.
+func (m *RWMutex) Lock(ctx context.Context) error {
+	s := <-m.state
+	if !s.writer && s.readers == 0 && s.queue.empty() {
+		s.writer = true
+		m.state <- s
+		return nil
+	}
+	return m.wait(ctx, s, true)
+}
+
+// wait queues the caller, with s held, until it is admitted or ctx ends.
+func (m *RWMutex) wait(ctx context.Context, s *rwState, write bool) error {
+	done := ctx.Done()
+	select {
+	case <-done:
+		m.state <- s
+		return ctx.Err()
+	default:
+	}
+	w := s.queue.push(write)
+	m.state <- s
+	if w.park(done) {
+		return nil
+	}
+	s = <-m.state
+	if !w.queued {
+		m.state <- s // admitted before we got the state back: we hold the lock
+		return nil
+	}
+	s.queue.remove(w)
+	s.admit() // w may have been what held up the goroutines behind it
+	m.state <- s
+	return ctx.Err()
+}
+
+// admit serves the front of the queue as far as the lock allows: a run of
+// readers while no writer holds it, or one writer once nobody holds it.
+func (s *rwState) admit() {
+	for w := s.queue.front(); w != nil; w = s.queue.front() {
+		if s.writer || (w.val && s.readers > 0) {
+			return
+		}
+		s.queue.pop()
+		close(w.ready)
+		if w.val {
+			s.writer = true
+			return
+		}
+		s.readers++
+	}
+}
+
+// TryRLock takes the lock for reading if it can do so at once without
+// overtaking a queued goroutine, and reports whether it did.
+func (m *RWMutex) TryRLock() bool {
+	s := <-m.state
+	ok := !s.writer && s.queue.empty()
+	if ok {
+		s.readers++
+	}
+	m.state <- s
+	return ok
+}
+
+// TryLock takes the lock for writing if nobody holds it and nobody is
+// queued, and reports whether it did.
+func (m *RWMutex) TryLock() bool {
+	s := <-m.state
+	ok := !s.writer && s.readers == 0 && s.queue.empty()
+	if ok {
+		s.writer = true
+	}
+	m.state <- s
+	return ok
+}
+
+// RUnlock gives back one read lock; the last reader to leave admits the
+// writer at the front of the queue. It panics if no read lock is held.
+func (m *RWMutex) RUnlock() {
+	s := <-m.state
+	if s.readers == 0 {
+		m.state <- s
+		panic("csp: RUnlock of RWMutex not locked for reading")
+	}
+	s.readers--
+	s.admit()
+	m.state <- s
+}
+
+// Unlock gives back the write lock and admits the front of the queue. It
+// panics if the lock is not held for writing.
+func (m *RWMutex) Unlock() {
+	s := <-m.state
+	if !s.writer {
+		m.state <- s
+		panic("csp: Unlock of RWMutex not locked for writing")
+	}
+	s.writer = false
+	s.admit()
+	m.state <- s
+}
