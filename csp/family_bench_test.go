@@ -341,7 +341,8 @@ func (w *condWatch) Borrow() int { return w.latest.Load().value }
 // BenchmarkWatch has two parts. lockstep: one sender and 8 watchers that
 // follow with Changed and Borrow; the sender waits until every watcher has
 // seen the value before it sends the next, so an op is a send and 8
-// wake-ups. borrow: 16 goroutines read the latest value.
+// wake-ups. borrow: 16 goroutines read the latest value, each through its
+// own Watcher; borrow-shared: through Watch.Borrow, which takes the lock.
 func BenchmarkWatch(b *testing.B) {
 	const watchers = 8
 	lockstep := func(b *testing.B, send func(int), closeAll func(), watch []func() bool) {
@@ -399,10 +400,20 @@ func BenchmarkWatch(b *testing.B) {
 	})
 	b.Run("borrow/impl=csp", func(b *testing.B) {
 		w := NewWatch(1)
-		inParallel(b, 16, func(int) { w.Borrow() })
+		b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+		b.RunParallel(func(pb *testing.PB) {
+			r := w.Subscribe() // each reader its own Watcher
+			for pb.Next() {
+				r.Borrow()
+			}
+		})
 	})
 	b.Run("borrow/impl=cond", func(b *testing.B) {
 		w := newCondWatch(1)
 		inParallel(b, 16, func(int) { w.Borrow() })
+	})
+	b.Run("borrow-shared/impl=csp", func(b *testing.B) {
+		w := NewWatch(1)
+		inParallel(b, 16, func(int) { w.Borrow() }) // Watch.Borrow takes the lock
 	})
 }

@@ -526,8 +526,10 @@ func TestLinearizableWatch(t *testing.T) {
 				return
 			}
 			watcher := h.call(op{name: "subscribe", client: c}, func() any { return w.Subscribe() }).(*Watcher[int])
-			// Follow until the Watch is closed, if it will be; else for 30 calls.
-			for i := 0; closes || i < 30; i++ {
+			// Follow until the Watch is closed, if it will be (up to 300
+			// calls, so that a watcher that misses the close cannot hang
+			// the test); else for 30 calls.
+			for i := 0; i < 30 || (closes && i < 300); i++ {
 				if r.IntN(3) == 0 {
 					h.call(op{name: "borrow", client: c}, func() any { return watcher.Borrow() })
 					continue

@@ -7,10 +7,16 @@ import "context"
 // the latest value: a watcher that is slow sees the newest value when it
 // looks, never a backlog, and the sender never waits for a watcher.
 //
-// The value and its version, a count of the values sent, live in a one-slot
-// channel that serves as the lock; each Watcher remembers the version it
-// last saw. Watchers with nothing new wait on a channel that the next Send
-// (or Close) closes, a broadcast wake-up made only when somebody waits.
+// Each value sent is an immutable snapshot (the value, its version, a count
+// of the values sent, and a channel that is closed when a newer snapshot
+// replaces it or the Watch is closed). The current snapshot and the closed
+// flag live in a one-slot channel that serves as the lock, but readers
+// rarely need it: a Watcher keeps the last snapshot it saw, and as long as
+// that snapshot's channel is open it is still the latest, which one
+// non-blocking receive tells without the lock. A waiting watcher blocks on
+// the same channel. Only after a change does a watcher take the lock, to
+// fetch the new snapshot. Snapshots do not point to their successors, so a
+// watcher that has not looked for a while holds one old value, not a chain.
 //
 // The zero value is not usable; call NewWatch.
 type Watch[T any] struct {
@@ -18,23 +24,28 @@ type Watch[T any] struct {
 }
 
 type watchState[T any] struct {
-	value   T
-	version uint64 // values sent so far
+	current *snapshot[T]
 	closed  bool
-	changed chan struct{} // nil, or closed by the next Send or Close
 }
 
-// A Watcher follows a Watch. It may be used by several goroutines, which
-// then share what it has seen.
+type snapshot[T any] struct {
+	value   T
+	version uint64        // values sent before this one
+	stale   chan struct{} // closed when a newer snapshot replaces this one, or at Close
+}
+
+// A Watcher follows a Watch. It belongs to one goroutine at a time, like a
+// bufio.Reader; give each goroutine its own with Subscribe.
 type Watcher[T any] struct {
 	w    *Watch[T]
-	seen uint64 // version last seen; under w's lock
+	snap *snapshot[T] // the latest snapshot this watcher has fetched
+	seen uint64       // the version Changed last reported
 }
 
 // NewWatch returns a Watch holding initial.
 func NewWatch[T any](initial T) *Watch[T] {
 	w := &Watch[T]{state: make(chan *watchState[T], 1)}
-	w.state <- &watchState[T]{value: initial}
+	w.state <- &watchState[T]{current: &snapshot[T]{value: initial, stale: make(chan struct{})}}
 	return w
 }
 
@@ -47,34 +58,32 @@ func (w *Watch[T]) Send(v T) {
 		w.state <- s
 		panic("csp: Send on closed Watch")
 	}
-	s.value = v
-	s.version++
-	s.wake()
+	old := s.current
+	s.current = &snapshot[T]{value: v, version: old.version + 1, stale: make(chan struct{})}
+	close(old.stale)
 	w.state <- s
 }
 
-func (s *watchState[T]) wake() {
-	if s.changed != nil {
-		close(s.changed)
-		s.changed = nil
-	}
-}
-
-// Borrow returns the latest value.
-func (w *Watch[T]) Borrow() T {
+// latest returns the current snapshot and whether the Watch is closed.
+func (w *Watch[T]) latest() (*snapshot[T], bool) {
 	s := <-w.state
-	v := s.value
+	current, closed := s.current, s.closed
 	w.state <- s
-	return v
+	return current, closed
+}
+
+// Borrow returns the latest value. A Watcher's Borrow is cheaper: it takes
+// no lock while the value has not changed.
+func (w *Watch[T]) Borrow() T {
+	current, _ := w.latest()
+	return current.value
 }
 
 // Subscribe returns a watcher that has seen the current value: its Changed
 // waits for the next Send.
 func (w *Watch[T]) Subscribe() *Watcher[T] {
-	s := <-w.state
-	r := &Watcher[T]{w: w, seen: s.version}
-	w.state <- s
-	return r
+	current, _ := w.latest()
+	return &Watcher[T]{w: w, snap: current, seen: current.version}
 }
 
 // Close ends the Watch: watchers that have seen the latest value get
@@ -82,15 +91,30 @@ func (w *Watch[T]) Subscribe() *Watcher[T] {
 // is idempotent.
 func (w *Watch[T]) Close() {
 	s := <-w.state
-	s.closed = true
-	s.wake()
+	if !s.closed {
+		s.closed = true
+		close(s.current.stale)
+	}
 	w.state <- s
+}
+
+// refresh fetches the latest snapshot if the one held is stale, and reports
+// whether the Watch is closed.
+func (r *Watcher[T]) refresh() (closed bool) {
+	select {
+	case <-r.snap.stale:
+		r.snap, closed = r.w.latest()
+		return closed
+	default:
+		return false
+	}
 }
 
 // Borrow returns the latest value. It does not mark it seen: call Changed
 // for that.
 func (r *Watcher[T]) Borrow() T {
-	return r.w.Borrow()
+	r.refresh()
+	return r.snap.value
 }
 
 // Changed returns nil once the Watch holds a value newer than the one this
@@ -102,23 +126,16 @@ func (r *Watcher[T]) Borrow() T {
 // cancel-safe. A newer value already there is reported even if ctx is done.
 func (r *Watcher[T]) Changed(ctx context.Context) error {
 	for {
-		s := <-r.w.state
-		switch {
-		case r.seen != s.version:
-			r.seen = s.version
-			r.w.state <- s
+		closed := r.refresh()
+		if r.snap.version != r.seen {
+			r.seen = r.snap.version
 			return nil
-		case s.closed:
-			r.w.state <- s
+		}
+		if closed {
 			return ErrClosed
 		}
-		if s.changed == nil {
-			s.changed = make(chan struct{})
-		}
-		changed := s.changed
-		r.w.state <- s
 		select {
-		case <-changed:
+		case <-r.snap.stale:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
