@@ -4,8 +4,9 @@
 // the package imports neither sync nor sync/atomic. Three idioms carry all of
 // it:
 //
-//   - A buffered channel of tokens is a semaphore: a send takes a permit, a
-//     receive gives one back, and the channel's capacity is the limit.
+//   - A buffered channel of tokens is a semaphore: it starts with one token
+//     per permit, a receive takes a permit, a send gives it back, and
+//     receivers blocked on the empty channel are served in arrival order.
 //   - A channel with a buffer of one is a lock. Whoever managed to put a value
 //     in it holds the lock; taking the value out releases it. Go's runtime
 //     queues blocked senders in arrival order and hands the free slot straight

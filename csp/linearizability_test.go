@@ -377,20 +377,15 @@ func TestLinearizableRWMutex(t *testing.T) {
 	wants(t, counts, "rlock-done ok", "rlock-done cancelled", "lock-done ok", "lock-done cancelled", "tryrlock true", "tryrlock false", "trylock true", "trylock false")
 }
 
-// TestLinearizableSemaphore checks AcquireN, TryAcquireN, ReleaseN and
-// Available. Close is left out by default: an acquire that is under way when
-// Close returns can still take its permits afterwards without waiting
-// (AcquireN checks for Close only on entry and while it blocks), which the
-// documentation rules out and this check finds in about one history in a
-// thousand or two. CSP_LINEARIZABILITY_SEMAPHORE_CLOSE=1 puts Close back in.
+// TestLinearizableSemaphore checks AcquireN, TryAcquireN, ReleaseN,
+// Available and Close.
 func TestLinearizableSemaphore(t *testing.T) {
 	const capacity = 3
-	withClose := os.Getenv("CSP_LINEARIZABILITY_SEMAPHORE_CLOSE") == "1"
 	counts := checkLinearizable(t, semaphoreModel(capacity), 4, func() client {
 		s := NewSemaphore(capacity)
 		return func(h *recorder, c int, r *rand.Rand) {
 			closeAt := -1
-			if withClose && c == 0 && r.IntN(3) == 0 { // one run in three closes the semaphore midway
+			if c == 0 && r.IntN(3) == 0 { // one run in three closes the semaphore midway
 				closeAt = r.IntN(30)
 			}
 			for i := range 30 {

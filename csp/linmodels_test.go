@@ -302,11 +302,13 @@ var rwMutexModel = newModel(rwModelState{}, func(s rwModelState, in op, out any)
 // free. A TryAcquireN decides at one instant and leaves the line at a later
 // one, so it is recorded as three steps: "try" (join the line or fail),
 // "try-done" (decide: take the permits if they are free) and "try-leave".
-// Close fails every waiting and later acquire. ReleaseN(k) gives its
+// Close fails every waiting and later acquire, and an acquire that overlaps
+// Close may fail even after it collected its permits (it gives them back,
+// and until then they count as held). ReleaseN(k) gives its
 // permits back one at a time (it is recorded as k releases of one).
 // Available counts the permits collected by the head of the line as held,
 // so it may be below the model's free count by at most what the line waits
-// for.
+// for, and once closed by one more (the closed token being passed on).
 
 const (
 	semQueued = 1 + iota
@@ -368,6 +370,10 @@ func semaphoreModel(capacity int) porcupine.Model {
 		case "acquire-done":
 			switch {
 			case status == semGranted:
+				if out == outClosed && s.closed {
+					// Closed while the permit was in hand: given back.
+					return true, s.take(c, -1)
+				}
 				return out == outOK, s
 			case status == semRefused:
 				return out == outClosed, s
@@ -391,12 +397,18 @@ func semaphoreModel(capacity int) porcupine.Model {
 			case status != semQueued || s.queue.front() != c:
 				return false, s
 			case out == true:
-				if free < int(s.need[c]) {
+				if free < int(s.need[c]) || s.closed {
 					return false, s
 				}
 				s = s.take(c, int(s.need[c]))
-			case free >= int(s.need[c]):
+			case free >= int(s.need[c]) && !s.closed:
 				return false, s
+			default:
+				// Failed, but until it leaves the line it may still hold
+				// permits it collected before it found too few (or found
+				// Close): Available may count up to need of them as held.
+				s.status[c] = semDecided
+				return true, s
 			}
 			s.need[c] = 0
 			s.status[c] = semDecided
@@ -412,6 +424,9 @@ func semaphoreModel(capacity int) porcupine.Model {
 			waiting := 0
 			for i := range s.queue {
 				waiting += int(s.need[s.queue[i]-'0'])
+			}
+			if s.closed {
+				waiting++ // the closed token in transit: one low, as documented
 			}
 			r := out.(int)
 			return r <= free && r >= free-waiting && r >= 0, s

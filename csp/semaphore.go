@@ -134,33 +134,33 @@ func (s *Semaphore) acquireAtGate(ctx context.Context, k int) error {
 
 // take receives one permit from the token channel, waiting for it if none is
 // free. It fails with ctx.Err() or ErrClosed holding nothing.
+//
+// A permit counts only if the semaphore is still open once it is in hand:
+// Close puts its token behind the free permits already in the channel, so
+// an acquirer that was descheduled across Close could otherwise take one of
+// those and succeed after Close has returned.
 func (s *Semaphore) take(ctx context.Context) error {
-	select {
-	case token := <-s.free:
-		if token == permit {
-			return nil
-		}
-		s.free <- closedToken // pass it on
-		return ErrClosed
-	default:
-	}
 	var token bool
-	if done := ctx.Done(); done == nil {
-		// A context that never ends: wait on the token channel alone, where
-		// Release and Close both reach us, and not in a select.
-		token = <-s.free
-	} else {
-		select {
-		case token = <-s.free:
-		case <-done:
-			return ctx.Err()
+	select {
+	case token = <-s.free:
+	default:
+		if done := ctx.Done(); done == nil {
+			// A context that never ends: wait on the token channel alone,
+			// where Release and Close both reach us, and not in a select.
+			token = <-s.free
+		} else {
+			select {
+			case token = <-s.free:
+			case <-done:
+				return ctx.Err()
+			}
 		}
 	}
 	if token == permit && !s.isClosed() {
 		return nil
 	}
-	// Closed while we waited: hand on whatever we got, the closed token to
-	// the next waiter or the permit back to the channel.
+	// Closed: hand on whatever we got, the closed token to the next waiter
+	// or the permit back to the channel. There is room: we took it out.
 	s.free <- token
 	return ErrClosed
 }
@@ -190,7 +190,9 @@ func (s *Semaphore) TryAcquire() bool {
 
 // TryAcquireN takes k permits if k are free and nobody is waiting in line,
 // and reports whether it did. It never blocks, and it fails once the
-// semaphore is closed. It panics if k is negative.
+// semaphore is closed. Like AcquireN it holds the head of the line while it
+// collects, so a TryAcquireN or Acquire that comes meanwhile waits behind
+// it (or fails, if it is a TryAcquireN). It panics if k is negative.
 func (s *Semaphore) TryAcquireN(k int) bool {
 	if k < 0 {
 		panic(fmt.Sprintf("csp: Semaphore.TryAcquireN(%d)", k))
@@ -217,6 +219,10 @@ func (s *Semaphore) TryAcquireN(k int) bool {
 		default:
 		}
 		s.giveBack(i)
+		return false
+	}
+	if s.isClosed() { // closed while we collected: see take
+		s.giveBack(k)
 		return false
 	}
 	return true
@@ -275,8 +281,10 @@ func (s *Semaphore) Capacity() int {
 	return cap(s.free) - 1
 }
 
-// Close makes every waiting and future acquire fail with ErrClosed. Permits
-// that are held stay held and may still be released. Close is idempotent.
+// Close makes every waiting and future acquire fail with ErrClosed, and an
+// acquire under way when Close is called fails too, giving back any permits
+// it had already collected. Permits that are held stay held and may still be
+// released. Close is idempotent.
 func (s *Semaphore) Close() {
 	select {
 	case s.closeOnce <- struct{}{}:
