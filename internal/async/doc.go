@@ -15,6 +15,13 @@
 //	reactor.go   epoll, eventfd, timers in one loop  tokio's I/O and time drivers
 //	clock.go     ManualClock, the reactor of tests   tokio::time::pause, advance
 //
+// and then the synchronization that tasks wait on, the counterparts of
+// package csp's for futures:
+//
+//	waitlist.go   Waiter, a task's place in a queue  tokio's intrusive waiter list
+//	semaphore.go  Semaphore, Acquire                 tokio::sync::Semaphore
+//	barrier.go    Barrier, BarrierWait               tokio::sync::Barrier
+//
 // # The picture
 //
 //	Spawn(f) ──► run queue ──► worker: f.Poll(cx) ──► Ready(v): JoinHandle gets v
@@ -64,6 +71,8 @@
 //	tokio::spawn(f)                        Spawn[T](e, f)
 //	handle.await                           h.Join(ctx), or h.PollJoin(cx) from a task
 //	handle.abort()                         h.Abort()
+//	sem.acquire().await                    s.Acquire() polled in a future (s.PollAcquire by hand)
+//	barrier.wait().await                   b.Wait() polled in a future (b.PollWait by hand)
 //	impl Drop for F                        func (f *F) Drop() (the Dropper interface)
 //	Runtime::block_on(f)                   BlockOn(ctx, f)
 //	tokio::time::sleep(d)                  r.Sleep(d), r.Deadline(t)
