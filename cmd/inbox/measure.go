@@ -70,7 +70,7 @@ func measure(style string, n int, latency time.Duration) (row, error) {
 	return row{
 		Style:          style,
 		Ops:            n,
-		BytesPerOp:     slope(x, y),
+		BytesPerOp:     procfs.Slope(x, y),
 		AllocsPerOp:    t.AllocsPerOp,
 		NsPerOp:        t.NsPerOp,
 		PeakGoroutines: t.PeakGoroutines,
@@ -211,23 +211,6 @@ func memoryChild(style string, n int) ([]memPoint, error) {
 	}
 	// The operations are left waiting: the process exits with them.
 	return points, nil
-}
-
-// slope is the least-squares slope of y against x.
-func slope(x, y []float64) float64 {
-	var mx, my float64
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= float64(len(x))
-	my /= float64(len(y))
-	var sxy, sxx float64
-	for i := range x {
-		sxy += (x[i] - mx) * (y[i] - my)
-		sxx += (x[i] - mx) * (x[i] - mx)
-	}
-	return sxy / sxx
 }
 
 // A goroutineSampler records the most goroutines alive at once.

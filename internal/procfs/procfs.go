@@ -1,5 +1,6 @@
 // Package procfs reads the few Linux /proc figures chansync's programs
-// report: a process's resident set, the kernel's stacks.
+// report (a process's resident set, the kernel's stacks) and turns a series
+// of them into a cost per item (Slope).
 package procfs
 
 import (

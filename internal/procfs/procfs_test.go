@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,5 +24,19 @@ func TestKiB(t *testing.T) {
 	}
 	if v, err := KiB("/proc/self/status", "VmRSS:"); err != nil || v <= 0 {
 		t.Fatalf("own VmRSS = %v, %v", v, err)
+	}
+}
+
+func TestSlope(t *testing.T) {
+	x := []float64{0, 100, 200, 300}
+	y := []float64{5000, 5000 + 2.5*100 + 40, 5000 + 2.5*200 - 40, 5000 + 2.5*300}
+	if got := Slope(x, y); math.Abs(got-2.5) > 0.5 {
+		t.Fatalf("Slope = %v, want about 2.5", got)
+	}
+	if got := Slope([]float64{0, 1, 2}, []float64{7, 7, 7}); got != 0 {
+		t.Fatalf("Slope of a flat line = %v", got)
+	}
+	if got := Slope([]float64{3, 3}, []float64{1, 2}); !math.IsNaN(got) {
+		t.Fatalf("Slope with one x = %v, want NaN", got)
 	}
 }
