@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chansync/chansync/csp"
+	"github.com/chansync/chansync/internal/async"
 	"github.com/chansync/chansync/internal/baseline"
 	"golang.org/x/sync/semaphore"
 )
@@ -79,22 +80,48 @@ func spawnAll(n int, f Factory) time.Duration {
 	return time.Since(start)
 }
 
-// BenchmarkTutorialWorkload runs n = 100,000 molecules with all 3n
-// goroutines spawned at once, alternating with the floor (the same
-// goroutines doing nothing but wait on a gate) in every iteration, after one
-// warm-up of each. It reports ns per molecule for both and their ratio.
+// spawnAllTasks is the same workload as tasks: 3n atoms spawned at once on
+// e, interleaved, joined with async.JoinAll from the last spawned (see
+// cmd/h2o: the joiner then sleeps until nearly all are done, as
+// csp.Group.Wait does).
+func spawnAllTasks(n int, e *async.Executor, handles []async.JoinHandle[struct{}]) time.Duration {
+	w := NewTaskWater(e)
+	bond := func() {}
+	start := time.Now()
+	for i := range n {
+		handles[3*n-1-3*i] = w.Spawn(H, bond)
+		handles[3*n-2-3*i] = w.Spawn(O, bond)
+		handles[3*n-3-3*i] = w.Spawn(H, bond)
+	}
+	async.BlockOn[struct{}](context.Background(), &async.JoinAll[struct{}]{Handles: handles[:3*n]})
+	return time.Since(start)
+}
+
+// BenchmarkTutorialWorkload runs n = 100,000 molecules with all 3n atoms
+// spawned at once, three ways in every iteration: the goroutine factory,
+// the task factory (on one executor for the whole benchmark, as a program
+// has one runtime) and the floor (the same goroutines doing nothing but
+// wait on a gate), after one warm-up of each. It reports ns per molecule
+// for each and their ratios to the floor.
 func BenchmarkTutorialWorkload(b *testing.B) {
 	const n = 100_000
+	e := async.NewExecutor(async.Config{})
+	defer e.Close()
+	handles := make([]async.JoinHandle[struct{}], 3*n)
 	spawnAll(n, NewWater())
+	spawnAllTasks(n, e, handles)
 	Floor(n)
-	var factory, floor time.Duration
+	var factory, tasks, floor time.Duration
 	for b.Loop() {
 		factory += spawnAll(n, NewWater())
+		tasks += spawnAllTasks(n, e, handles)
 		floor += Floor(n)
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*n) }
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(per(factory), "factory-ns/molecule")
+	b.ReportMetric(per(tasks), "tasks-ns/molecule")
 	b.ReportMetric(per(floor), "floor-ns/molecule")
 	b.ReportMetric(float64(factory)/float64(floor), "factory/floor")
+	b.ReportMetric(float64(tasks)/float64(floor), "tasks/floor")
 }

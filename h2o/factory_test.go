@@ -72,8 +72,8 @@ func (s *schedule) err(a Atom) error {
 var hydrogensFirst = []Atom{h(1), h(2), h(3), o(1), h(4), o(2)}
 
 func TestWaterDeterministic(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := newSchedule(t, NewWater())
+	inBubbles(t, func(t *testing.T, rt runtimeKind) {
+		s := newSchedule(t, rt.water(t))
 		s.arrive(context.Background(), hydrogensFirst...)
 		for _, a := range hydrogensFirst {
 			if err := s.err(a); err != nil {
@@ -92,8 +92,8 @@ func TestWaterDeterministic(t *testing.T) {
 // No bond of the next molecule begins while one of the current molecule is
 // still bonding, even when its three atoms are all waiting.
 func TestWaterMoleculesDoNotOverlap(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := newSchedule(t, NewWater())
+	inBubbles(t, func(t *testing.T, rt runtimeKind) {
+		s := newSchedule(t, rt.water(t))
 		release := make(chan struct{})
 		s.arriveBlocking(release, h(1), h(2), o(1)) // molecule 1, stuck in bond
 		s.arrive(context.Background(), h(3), h(4), o(2))
@@ -111,8 +111,8 @@ func TestWaterMoleculesDoNotOverlap(t *testing.T) {
 // An atom cancelled at the barrier withdraws and gives its permit back: the
 // molecule is made of the atoms that stayed.
 func TestWaterCancelAtBarrier(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := newSchedule(t, NewWater())
+	inBubbles(t, func(t *testing.T, rt runtimeKind) {
+		s := newSchedule(t, rt.water(t))
 		ctx, cancel := context.WithCancel(context.Background())
 		s.arrive(ctx, h(1))
 		s.arrive(context.Background(), o(1))
@@ -133,8 +133,8 @@ func TestWaterCancelAtBarrier(t *testing.T) {
 
 // An atom cancelled while it waits for a permit never takes one.
 func TestWaterCancelWaitingForPermit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := newSchedule(t, NewWater())
+	inBubbles(t, func(t *testing.T, rt runtimeKind) {
+		s := newSchedule(t, rt.water(t))
 		ctx, cancel := context.WithCancel(context.Background())
 		s.arrive(context.Background(), h(1), h(2))
 		s.arrive(ctx, h(3)) // no permit free: queued
@@ -188,16 +188,16 @@ func assertHHH(t *testing.T, err error) {
 }
 
 func TestPrematureReleaseMakesHHH(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := newSchedule(t, NewPrematureRelease())
+	inBubbles(t, func(t *testing.T, rt runtimeKind) {
+		s := newSchedule(t, rt.premature(t))
 		s.arrive(context.Background(), hydrogensFirst...)
 		assertHHH(t, Check(s.log.Bonds()))
 	})
 }
 
 func TestPrematureReleaseOverlaps(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := newSchedule(t, NewPrematureRelease())
+	inBubbles(t, func(t *testing.T, rt runtimeKind) {
+		s := newSchedule(t, rt.premature(t))
 		release := make(chan struct{})
 		s.arriveBlocking(release, h(1), h(2), o(1)) // molecule 1, stuck in bond
 		s.arrive(context.Background(), h(3), h(4), o(2))
@@ -215,11 +215,9 @@ func TestPrematureReleaseOverlaps(t *testing.T) {
 }
 
 func TestNoWaitMakesHHH(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := NewNoWait()
-		s := newSchedule(t, f)
+	inBubbles(t, func(t *testing.T, rt runtimeKind) {
+		s := newSchedule(t, rt.noWait(t))
 		s.arrive(context.Background(), hydrogensFirst...)
-		f.Close()
 		assertHHH(t, Check(s.log.Bonds()))
 	})
 }
@@ -271,33 +269,41 @@ func produce(f Factory, n, hCrew, oCrew, cancelEvery int, bond func(Atom) func()
 }
 
 func TestWaterStress(t *testing.T) {
-	const n = 100_000
-	log := NewLog()
-	produce(NewWater(), n, 20, 10, 0, func(a Atom) func() { return log.Record(a, nil) })
-	bonds := log.Bonds()
-	if err := Check(bonds); err != nil {
-		t.Fatal(err)
-	}
-	if len(bonds) != 3*n {
-		t.Fatalf("%d bonds, want %d", len(bonds), 3*n)
+	for _, rt := range runtimes {
+		t.Run(rt.name, func(t *testing.T) {
+			n := rt.stressN
+			log := NewLog()
+			produce(rt.water(t), n, 20, 10, 0, func(a Atom) func() { return log.Record(a, nil) })
+			bonds := log.Bonds()
+			if err := Check(bonds); err != nil {
+				t.Fatal(err)
+			}
+			if len(bonds) != 3*n {
+				t.Fatalf("%d bonds, want %d", len(bonds), 3*n)
+			}
+		})
 	}
 }
 
 func TestWaterStressWithCancellations(t *testing.T) {
 	const n = 20_000
-	log := NewLog()
-	cancelled := produce(NewWater(), n, 20, 10, 10, func(a Atom) func() { return log.Record(a, nil) })
-	bonds := log.Bonds()
-	// Check also rejects an atom that bonded twice, so a cancelled attempt
-	// that bonded and was then retried would show here.
-	if err := Check(bonds); err != nil {
-		t.Fatal(err)
+	for _, rt := range runtimes {
+		t.Run(rt.name, func(t *testing.T) {
+			log := NewLog()
+			cancelled := produce(rt.water(t), n, 20, 10, 10, func(a Atom) func() { return log.Record(a, nil) })
+			bonds := log.Bonds()
+			// Check also rejects an atom that bonded twice, so a cancelled
+			// attempt that bonded and was then retried would show here.
+			if err := Check(bonds); err != nil {
+				t.Fatal(err)
+			}
+			if len(bonds) != 3*n {
+				t.Fatalf("%d bonds, want %d: an atom was lost", len(bonds), 3*n)
+			}
+			if cancelled == 0 {
+				t.Fatal("no attempt was cancelled: the test did not exercise cancellation")
+			}
+			t.Logf("%d molecules, %d cancelled attempts", n, cancelled)
+		})
 	}
-	if len(bonds) != 3*n {
-		t.Fatalf("%d bonds, want %d: an atom was lost", len(bonds), 3*n)
-	}
-	if cancelled == 0 {
-		t.Fatal("no attempt was cancelled: the test did not exercise cancellation")
-	}
-	t.Logf("%d molecules, %d cancelled attempts", n, cancelled)
 }
