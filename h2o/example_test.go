@@ -6,6 +6,7 @@ import (
 
 	"github.com/chansync/chansync/csp"
 	"github.com/chansync/chansync/h2o"
+	"github.com/chansync/chansync/internal/async"
 )
 
 // Two molecules from six atoms, bonded through a Log and checked.
@@ -24,6 +25,22 @@ func ExampleWater() {
 	if err := g.Wait(); err != nil {
 		fmt.Println(err)
 	}
+	fmt.Println(len(log.Bonds()), "bonds, check:", h2o.Check(log.Bonds()))
+	// Output: 6 bonds, check: <nil>
+}
+
+// The same molecules from atoms spawned as tasks, joined as the tutorial's
+// join_all does.
+func ExampleTaskWater() {
+	e := async.NewExecutor(async.Config{})
+	defer e.Close()
+	factory := h2o.NewTaskWater(e)
+	log := h2o.NewLog()
+	var atoms []async.JoinHandle[struct{}]
+	for _, a := range []h2o.Atom{{h2o.H, 1}, {h2o.H, 2}, {h2o.O, 1}, {h2o.O, 2}, {h2o.H, 3}, {h2o.H, 4}} {
+		atoms = append(atoms, factory.Spawn(a.Element, log.Record(a, nil)))
+	}
+	async.BlockOn[struct{}](context.Background(), &async.JoinAll[struct{}]{Handles: atoms})
 	fmt.Println(len(log.Bonds()), "bonds, check:", h2o.Check(log.Bonds()))
 	// Output: 6 bonds, check: <nil>
 }

@@ -21,6 +21,12 @@
 // Check verifies both properties on a log of bonds, for this factory or any
 // other. The tutorial's two bugs are here too, as NoWaitFactory and
 // PrematureReleaseFactory, so that Check can be seen catching them.
+//
+// TaskWater is the same factory the way Tokio runs it: each atom is a small
+// state machine (AtomFuture) spawned as a task on the executor of
+// internal/async, waiting on that package's semaphores and barrier, with no
+// goroutine and no stack of its own. TaskNoWait and TaskPrematureRelease
+// are the two bugs as tasks.
 package h2o
 
 import (
