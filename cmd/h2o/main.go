@@ -1,19 +1,31 @@
 // Command h2o runs the water factory of the tutorial: it spawns 2n hydrogen
-// and n oxygen goroutines all at once, in a shuffled order, lets them bond
+// and n oxygen atoms all at once, in a shuffled order, lets them bond
 // through a factory, prints the molecules, and has h2o.Check judge the log.
 //
 // Usage:
 //
-//	go run ./cmd/h2o [-n 10] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
+//	go run ./cmd/h2o [-n 10] [-runtime goroutines|tasks] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
 //	go run ./cmd/h2o -n 100000 -floor
+//	go run ./cmd/h2o -n 100000 [-runtime tasks | -floor] -memory
 //
-// The buggy variants are the tutorial's two mistakes (see package h2o). A run
-// of one ends with the checker's report and exit status 1; if a run happens
-// not to show the bug, the program says so and exits 0. With -quiet it prints
-// only the throughput, and records and checks nothing. With -floor it runs no
+// -runtime goroutines (the default) makes each atom a goroutine blocked on
+// csp's semaphores and barrier (h2o.Water); -runtime tasks makes each a
+// state machine spawned on an executor of package async and waiting on its
+// task-side semaphores and barrier (h2o.TaskWater), the way Tokio runs the
+// tutorial's program. The buggy variants are the tutorial's two mistakes
+// (see package h2o), on either runtime. A run of one ends with the
+// checker's report and exit status 1; if a run happens not to show the
+// bug, the program says so and exits 0. With -quiet it prints only the
+// throughput, and records and checks nothing. With -floor it runs no
 // factory: it spawns the same 3n goroutines, each of which only waits on a
-// gate that opens once all are spawned, and prints their time per molecule,
-// the floor that the factory's figure is compared with. Bad flags exit 2.
+// gate that opens once all are spawned, and prints their time per
+// molecule, the floor that the factories' figures are compared with.
+//
+// With -memory it measures resident memory per atom in flight instead: a
+// fresh child process grows to 3n atoms in 8 steps, every one of them
+// waiting (hydrogens only, so no molecule ever forms; with -floor,
+// goroutines waiting on the gate), reads its resident set after each, and
+// the program prints the slope. Bad flags and combinations exit 2.
 package main
 
 import (
@@ -30,9 +42,17 @@ import (
 
 	"github.com/chansync/chansync/csp"
 	"github.com/chansync/chansync/h2o"
+	"github.com/chansync/chansync/internal/async"
 )
 
 func main() {
+	if spec := os.Getenv(childEnv); spec != "" {
+		if err := memoryChild(spec, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "h2o: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -42,18 +62,26 @@ var variants = map[string]func() h2o.Factory{
 	"premature-release": func() h2o.Factory { return h2o.NewPrematureRelease() },
 }
 
+var taskVariants = map[string]func(*async.Executor) h2o.TaskFactory{
+	"correct":           func(e *async.Executor) h2o.TaskFactory { return h2o.NewTaskWater(e) },
+	"no-wait":           func(e *async.Executor) h2o.TaskFactory { return h2o.NewTaskNoWait(e) },
+	"premature-release": func(e *async.Executor) h2o.TaskFactory { return h2o.NewTaskPrematureRelease(e) },
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("h2o", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	n := fs.Int("n", 10, "molecules to make (2n hydrogen and n oxygen goroutines)")
+	n := fs.Int("n", 10, "molecules to make (2n hydrogen and n oxygen atoms)")
+	runtime := fs.String("runtime", "goroutines", "what an atom is: goroutines or tasks")
 	variant := fs.String("variant", "correct", "factory: correct, no-wait or premature-release")
 	seed := fs.Uint64("seed", 0, "seed for the order in which atoms are spawned (0: random)")
 	quiet := fs.Bool("quiet", false, "print only the throughput; record and check nothing")
 	floor := fs.Bool("floor", false, "run no factory: time 3n goroutines that only wait on a gate")
+	memory := fs.Bool("memory", false, "measure resident memory per atom in flight, in a fresh child process")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	newFactory, ok := variants[*variant]
+	_, ok := variants[*variant]
 	switch {
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "h2o: unexpected argument %q\n", fs.Arg(0))
@@ -61,12 +89,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case *n < 1:
 		fmt.Fprintf(stderr, "h2o: -n must be at least 1, got %d\n", *n)
 		return 2
+	case *runtime != "goroutines" && *runtime != "tasks":
+		fmt.Fprintf(stderr, "h2o: unknown -runtime %q (want goroutines or tasks)\n", *runtime)
+		return 2
 	case !ok:
 		fmt.Fprintf(stderr, "h2o: unknown -variant %q (want correct, no-wait or premature-release)\n", *variant)
 		return 2
 	case *floor && *variant != "correct":
 		fmt.Fprintf(stderr, "h2o: -floor runs no factory, so it takes no -variant\n")
 		return 2
+	case *floor && *runtime != "goroutines":
+		fmt.Fprintf(stderr, "h2o: -floor times goroutines, so it takes no -runtime %s\n", *runtime)
+		return 2
+	case *memory && *variant != "correct":
+		fmt.Fprintf(stderr, "h2o: -memory measures the correct factory, so it takes no -variant\n")
+		return 2
+	case *memory && *n < memorySteps:
+		fmt.Fprintf(stderr, "h2o: -memory needs -n of at least %d, got %d\n", memorySteps, *n)
+		return 2
+	}
+	if *memory {
+		kind := *runtime
+		if *floor {
+			kind = "floor"
+		}
+		return printMemory(kind, *n, stdout, stderr)
 	}
 	if *floor {
 		elapsed := h2o.Floor(*n)
@@ -78,14 +125,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		*seed = rand.Uint64()
 	}
 
-	factory := newFactory()
 	var log *h2o.Log
 	if !*quiet {
 		log = h2o.NewLog()
 	}
-	elapsed, err := react(factory, *n, *seed, log)
-	if closer, ok := factory.(interface{ Close() }); ok {
-		closer.Close()
+	atoms := shuffledAtoms(*n, *seed)
+	var elapsed time.Duration
+	var err error
+	if *runtime == "tasks" {
+		elapsed, err = reactTasks(taskVariants[*variant], atoms, log)
+	} else {
+		factory := variants[*variant]()
+		elapsed, err = react(factory, atoms, log)
+		if closer, ok := factory.(interface{ Close() }); ok {
+			closer.Close()
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "h2o: %v\n", err)
@@ -99,7 +153,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	bonds := log.Bonds()
-	fmt.Fprintf(stdout, "%s factory, %d molecules, %d atoms spawned at once (seed %d)\n\n", *variant, *n, 3**n, *seed)
+	as := ""
+	if *runtime == "tasks" {
+		as = " as tasks"
+	}
+	fmt.Fprintf(stdout, "%s factory, %d molecules, %d atoms spawned at once%s (seed %d)\n\n", *variant, *n, 3**n, as, *seed)
 	printMolecules(stdout, bonds)
 	verdict := h2o.Check(bonds)
 	switch {
@@ -114,24 +172,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// react spawns 2n hydrogen and n oxygen goroutines in a shuffled order and
-// waits for all of them. Each bond is recorded in log unless log is nil.
-func react(factory h2o.Factory, n int, seed uint64, log *h2o.Log) (time.Duration, error) {
+// shuffledAtoms returns the 2n hydrogen and n oxygen atoms in an order
+// shuffled with seed.
+func shuffledAtoms(n int, seed uint64) []h2o.Atom {
 	atoms := make([]h2o.Atom, 0, 3*n)
 	for i := 1; i <= n; i++ {
 		atoms = append(atoms, h2o.Atom{Element: h2o.H, ID: 2*i - 1}, h2o.Atom{Element: h2o.H, ID: 2 * i}, h2o.Atom{Element: h2o.O, ID: i})
 	}
 	r := rand.New(rand.NewPCG(seed, seed>>32))
 	r.Shuffle(len(atoms), func(i, j int) { atoms[i], atoms[j] = atoms[j], atoms[i] })
+	return atoms
+}
 
+// bondFor returns the bond function of atom a: recorded in log, or one
+// that does nothing if log is nil.
+func bondFor(a h2o.Atom, log *h2o.Log) func() {
+	if log == nil {
+		return nop
+	}
+	return log.Record(a, nil)
+}
+
+func nop() {}
+
+// react spawns a goroutine per atom, in the order given, and waits for all
+// of them.
+func react(factory h2o.Factory, atoms []h2o.Atom, log *h2o.Log) (time.Duration, error) {
 	ctx := context.Background()
 	g := csp.NewGroup()
 	start := time.Now()
 	for _, a := range atoms {
-		bond := func() {}
-		if log != nil {
-			bond = log.Record(a, nil)
-		}
+		bond := bondFor(a, log)
 		if a.Element == h2o.H {
 			g.Go(func() error { return factory.Hydrogen(ctx, bond) })
 		} else {
@@ -140,6 +211,39 @@ func react(factory h2o.Factory, n int, seed uint64, log *h2o.Log) (time.Duration
 	}
 	err := g.Wait()
 	return time.Since(start), err
+}
+
+// reactTasks spawns a task per atom on a new executor, in the order given,
+// and joins them all with async.JoinAll. The executor is started before
+// the clock and stopped after it, as a program's runtime would be.
+//
+// The handles are joined from the last spawned to the first. The atoms
+// bond in about the order they were first polled, which is about the
+// order they were spawned, so the joiner sleeps until the last is nearly
+// done and then finds the others complete, as csp.Group.Wait sleeps until
+// the last goroutine is done; joined first to last, it would wake again
+// and again to follow the workers, competing with them for the two
+// processors (3% to 31% slower in four runs of the benchmark here).
+func reactTasks(newFactory func(*async.Executor) h2o.TaskFactory, atoms []h2o.Atom, log *h2o.Log) (time.Duration, error) {
+	e := async.NewExecutor(async.Config{})
+	defer e.Close()
+	factory := newFactory(e)
+	handles := make([]async.JoinHandle[struct{}], len(atoms))
+	last := len(atoms) - 1
+	var first error
+	start := time.Now()
+	for i, a := range atoms {
+		handles[last-i] = factory.Spawn(a.Element, bondFor(a, log))
+	}
+	_, err := async.BlockOn[struct{}](context.Background(), &async.JoinAll[struct{}]{
+		Handles: handles,
+		Each: func(i int, _ struct{}, err error) {
+			if err != nil && first == nil {
+				first = fmt.Errorf("atom %s: %w", atoms[last-i], err)
+			}
+		},
+	})
+	return time.Since(start), cmp.Or(err, first)
 }
 
 // printMolecules prints the bonds three to a line, in the order they began:

@@ -2,36 +2,72 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
+// TestMain doubles as the memory child when the program re-executes this
+// test binary.
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(childEnv); spec != "" {
+		if err := memoryChild(spec, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m)
 }
 
 func TestRunCorrect(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"-n", "30", "-seed", "7"}, &out, &errb); code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	for _, rt := range []string{"goroutines", "tasks"} {
+		t.Run(rt, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run([]string{"-n", "30", "-seed", "7", "-runtime", rt}, &out, &errb); code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+			}
+			got := out.String()
+			if n := strings.Count(got, "bond "); n != 90 {
+				t.Errorf("%d bonds printed, want 90", n)
+			}
+			if !strings.Contains(got, "molecule 30: ") || !strings.Contains(got, "check: ok") {
+				t.Errorf("output lacks the last molecule or the verdict:\n%s", got)
+			}
+			if tasks := strings.Contains(got, "spawned at once as tasks"); tasks != (rt == "tasks") {
+				t.Errorf("the header does not say which runtime ran:\n%s", got)
+			}
+		})
 	}
-	if got := strings.Count(out.String(), "bond "); got != 90 {
-		t.Errorf("%d bonds printed, want 90", got)
-	}
-	if !strings.Contains(out.String(), "molecule 30: ") || !strings.Contains(out.String(), "check: ok") {
-		t.Errorf("output lacks the last molecule or the verdict:\n%s", out.String())
+}
+
+// The tutorial's bugs show on tasks too: 1,000 molecules from a shuffled
+// order make a wrong molecule (the deterministic proof is in package
+// h2o's tests).
+func TestRunTaskVariantsShowTheirBugs(t *testing.T) {
+	for _, variant := range []string{"no-wait", "premature-release"} {
+		var out, errb bytes.Buffer
+		code := run([]string{"-n", "1000", "-seed", "3", "-runtime", "tasks", "-variant", variant}, &out, &errb)
+		if code != 1 || !strings.Contains(out.String(), "check: FAILED: h2o: molecule ") {
+			t.Errorf("%s: exit %d, want 1 with the checker's report\n%s", variant, code, errb.String())
+		}
 	}
 }
 
 func TestRunQuiet(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"-n", "1000", "-quiet"}, &out, &errb); code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	if lines := strings.Count(out.String(), "\n"); lines != 1 || !strings.Contains(out.String(), "molecules/s") {
-		t.Fatalf("quiet output %q, want one throughput line", out.String())
+	for _, rt := range []string{"goroutines", "tasks"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"-n", "1000", "-quiet", "-runtime", rt}, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d: %s", rt, code, errb.String())
+		}
+		if lines := strings.Count(out.String(), "\n"); lines != 1 || !strings.Contains(out.String(), "molecules/s") {
+			t.Fatalf("%s: quiet output %q, want one throughput line", rt, out.String())
+		}
 	}
 }
 
@@ -46,8 +82,40 @@ func TestRunFloor(t *testing.T) {
 	}
 }
 
+// -memory: one line per run, and a waiting task costs a fraction of a
+// waiting goroutine (whose stack alone is 2 KiB).
+func TestRunMemory(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("-memory reads /proc")
+	}
+	perAtom := map[string]float64{}
+	for _, args := range [][]string{{}, {"-runtime", "tasks"}, {"-floor"}} {
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"-n", "10000", "-memory"}, args...), &out, &errb); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errb.String())
+		}
+		line := out.String()
+		what, rest, ok := strings.Cut(strings.TrimPrefix(line, "memory per atom in flight, "), ": ")
+		bytesPer, _, _ := strings.Cut(rest, " bytes (resident-set slope over 8 steps to 30000 atoms, ")
+		v, err := strconv.ParseFloat(bytesPer, 64)
+		if !ok || err != nil || strings.Count(line, "\n") != 1 {
+			t.Fatalf("%q: output %q, want one line with the bytes per atom", args, line)
+		}
+		perAtom[what] = v
+	}
+	g, tasks, floor := perAtom["goroutines blocked in h2o.Water"], perAtom["tasks waiting in h2o.TaskWater"], perAtom["goroutines waiting on a gate"]
+	if g < 2048 || floor < 2048 || tasks <= 0 || tasks > g/4 {
+		t.Fatalf("bytes per atom: goroutines %.0f, floor %.0f, tasks %.0f; want at least a 2 KiB stack for a goroutine, and a task a small fraction of that", g, floor, tasks)
+	}
+	t.Logf("bytes per atom in flight: goroutines %.0f, floor %.0f, tasks %.0f", g, floor, tasks)
+}
+
 func TestRunBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-n", "-3"}, {"-n", "0"}, {"-variant", "ozone"}, {"-n", "x"}, {"stray"}, {"-floor", "-variant", "no-wait"}} {
+	for _, args := range [][]string{
+		{"-n", "-3"}, {"-n", "0"}, {"-variant", "ozone"}, {"-n", "x"}, {"stray"},
+		{"-floor", "-variant", "no-wait"}, {"-runtime", "fibers"}, {"-floor", "-runtime", "tasks"},
+		{"-memory", "-variant", "premature-release"}, {"-memory", "-n", "3"},
+	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 {
 			t.Errorf("run(%q) = %d, stderr %q; want 2 and a message", args, code, errb.String())
