@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/h2o [-n 10] [-runtime goroutines|tasks] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
+//	go run ./cmd/h2o [-n 10] [-runtime goroutines|tasks [-workers W]] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
 //	go run ./cmd/h2o -n 100000 -floor
 //	go run ./cmd/h2o -n 100000 [-runtime tasks | -floor] -memory
 //
@@ -12,7 +12,8 @@
 // csp's semaphores and barrier (h2o.Water); -runtime tasks makes each a
 // state machine spawned on an executor of package async and waiting on its
 // task-side semaphores and barrier (h2o.TaskWater), the way Tokio runs the
-// tutorial's program. The buggy variants are the tutorial's two mistakes
+// tutorial's program; -workers sets the executor's worker goroutines (0,
+// the default, means one per processor). The buggy variants are the tutorial's two mistakes
 // (see package h2o), on either runtime. A run of one ends with the
 // checker's report and exit status 1; if a run happens not to show the
 // bug, the program says so and exits 0. With -quiet it prints only the
@@ -78,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("quiet", false, "print only the throughput; record and check nothing")
 	floor := fs.Bool("floor", false, "run no factory: time 3n goroutines that only wait on a gate")
 	memory := fs.Bool("memory", false, "measure resident memory per atom in flight, in a fresh child process")
+	workers := fs.Int("workers", 0, "with -runtime tasks: the executor's worker goroutines (0: one per processor)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -94,6 +96,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case !ok:
 		fmt.Fprintf(stderr, "h2o: unknown -variant %q (want correct, no-wait or premature-release)\n", *variant)
+		return 2
+	case *workers < 0:
+		fmt.Fprintf(stderr, "h2o: -workers must not be negative, got %d\n", *workers)
+		return 2
+	case *workers != 0 && *runtime != "tasks":
+		fmt.Fprintf(stderr, "h2o: -workers sets the task executor, so it needs -runtime tasks\n")
 		return 2
 	case *floor && *variant != "correct":
 		fmt.Fprintf(stderr, "h2o: -floor runs no factory, so it takes no -variant\n")
@@ -133,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var elapsed time.Duration
 	var err error
 	if *runtime == "tasks" {
-		elapsed, err = reactTasks(taskVariants[*variant], atoms, log)
+		elapsed, err = reactTasks(taskVariants[*variant], *workers, atoms, log)
 	} else {
 		factory := variants[*variant]()
 		elapsed, err = react(factory, atoms, log)
@@ -224,8 +232,8 @@ func react(factory h2o.Factory, atoms []h2o.Atom, log *h2o.Log) (time.Duration, 
 // the last goroutine is done; joined first to last, it would wake again
 // and again to follow the workers, competing with them for the two
 // processors (3% to 31% slower in four runs of the benchmark here).
-func reactTasks(newFactory func(*async.Executor) h2o.TaskFactory, atoms []h2o.Atom, log *h2o.Log) (time.Duration, error) {
-	e := async.NewExecutor(async.Config{})
+func reactTasks(newFactory func(*async.Executor) h2o.TaskFactory, workers int, atoms []h2o.Atom, log *h2o.Log) (time.Duration, error) {
+	e := async.NewExecutor(async.Config{Workers: workers})
 	defer e.Close()
 	factory := newFactory(e)
 	handles := make([]async.JoinHandle[struct{}], len(atoms))

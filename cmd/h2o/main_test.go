@@ -60,13 +60,13 @@ func TestRunTaskVariantsShowTheirBugs(t *testing.T) {
 }
 
 func TestRunQuiet(t *testing.T) {
-	for _, rt := range []string{"goroutines", "tasks"} {
+	for _, args := range [][]string{{"-runtime", "goroutines"}, {"-runtime", "tasks"}, {"-runtime", "tasks", "-workers", "1"}} {
 		var out, errb bytes.Buffer
-		if code := run([]string{"-n", "1000", "-quiet", "-runtime", rt}, &out, &errb); code != 0 {
-			t.Fatalf("%s: exit %d: %s", rt, code, errb.String())
+		if code := run(append([]string{"-n", "1000", "-quiet"}, args...), &out, &errb); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errb.String())
 		}
 		if lines := strings.Count(out.String(), "\n"); lines != 1 || !strings.Contains(out.String(), "molecules/s") {
-			t.Fatalf("%s: quiet output %q, want one throughput line", rt, out.String())
+			t.Fatalf("%q: quiet output %q, want one throughput line", args, out.String())
 		}
 	}
 }
@@ -115,6 +115,7 @@ func TestRunBadFlags(t *testing.T) {
 		{"-n", "-3"}, {"-n", "0"}, {"-variant", "ozone"}, {"-n", "x"}, {"stray"},
 		{"-floor", "-variant", "no-wait"}, {"-runtime", "fibers"}, {"-floor", "-runtime", "tasks"},
 		{"-memory", "-variant", "premature-release"}, {"-memory", "-n", "3"},
+		{"-workers", "1"}, {"-runtime", "tasks", "-workers", "-1"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 {
