@@ -230,8 +230,8 @@ func react(factory h2o.Factory, atoms []h2o.Atom, log *h2o.Log) (time.Duration, 
 // order they were spawned, so the joiner sleeps until the last is nearly
 // done and then finds the others complete, as csp.Group.Wait sleeps until
 // the last goroutine is done; joined first to last, it would wake again
-// and again to follow the workers, competing with them for the two
-// processors (3% to 31% slower in four runs of the benchmark here).
+// and again to follow the workers, competing with them for the
+// processors.
 func reactTasks(newFactory func(*async.Executor) h2o.TaskFactory, workers int, atoms []h2o.Atom, log *h2o.Log) (time.Duration, error) {
 	e := async.NewExecutor(async.Config{Workers: workers})
 	defer e.Close()
