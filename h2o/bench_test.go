@@ -98,30 +98,38 @@ func spawnAllTasks(n int, e *async.Executor, handles []async.JoinHandle[struct{}
 }
 
 // BenchmarkTutorialWorkload runs n = 100,000 molecules with all 3n atoms
-// spawned at once, three ways in every iteration: the goroutine factory,
-// the task factory (on one executor for the whole benchmark, as a program
-// has one runtime) and the floor (the same goroutines doing nothing but
-// wait on a gate), after one warm-up of each. It reports ns per molecule
-// for each and their ratios to the floor.
+// spawned at once, four ways in every iteration: the goroutine factory,
+// the task factory on an executor with one worker per processor (the
+// default) and on one with a single worker (each kept for the whole
+// benchmark, as a program has one runtime), and the floor (the same
+// goroutines as the goroutine factory doing nothing but wait on a gate),
+// after one warm-up of each. It reports ns per molecule for each and their
+// ratios to the floor.
 func BenchmarkTutorialWorkload(b *testing.B) {
 	const n = 100_000
 	e := async.NewExecutor(async.Config{})
 	defer e.Close()
+	e1 := async.NewExecutor(async.Config{Workers: 1})
+	defer e1.Close()
 	handles := make([]async.JoinHandle[struct{}], 3*n)
 	spawnAll(n, NewWater())
 	spawnAllTasks(n, e, handles)
+	spawnAllTasks(n, e1, handles)
 	Floor(n)
-	var factory, tasks, floor time.Duration
+	var factory, tasks, tasks1, floor time.Duration
 	for b.Loop() {
 		factory += spawnAll(n, NewWater())
 		tasks += spawnAllTasks(n, e, handles)
+		tasks1 += spawnAllTasks(n, e1, handles)
 		floor += Floor(n)
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*n) }
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(per(factory), "factory-ns/molecule")
 	b.ReportMetric(per(tasks), "tasks-ns/molecule")
+	b.ReportMetric(per(tasks1), "tasks-1worker-ns/molecule")
 	b.ReportMetric(per(floor), "floor-ns/molecule")
 	b.ReportMetric(float64(factory)/float64(floor), "factory/floor")
 	b.ReportMetric(float64(tasks)/float64(floor), "tasks/floor")
+	b.ReportMetric(float64(tasks1)/float64(floor), "tasks-1worker/floor")
 }
