@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -60,23 +57,15 @@ func printMemory(kind string, n int, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runMemoryChild re-executes this program as a memory child and decodes
-// its points.
+// runMemoryChild runs a memory child (see memoryChild) and returns its
+// points.
 func runMemoryChild(kind string, n int) ([]memPoint, error) {
-	exe, err := os.Executable()
-	if err != nil {
+	var points []memPoint
+	if err := procfs.RunChild(childEnv, fmt.Sprintf("%s:%d", kind, n), &points); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d", childEnv, kind, n))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("memory child (%s, n=%d): %v: %s", kind, n, err, strings.TrimSpace(errb.String()))
-	}
-	var points []memPoint
-	if err := json.Unmarshal(out.Bytes(), &points); err != nil || len(points) != memorySteps+1 {
-		return nil, fmt.Errorf("memory child output %q: %v", out.String(), err)
+	if len(points) != memorySteps+1 {
+		return nil, fmt.Errorf("memory child (%s, n=%d) gave %d points, want %d", kind, n, len(points), memorySteps+1)
 	}
 	return points, nil
 }

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -79,24 +76,10 @@ func measure(style string, n int, latency time.Duration) (row, error) {
 	}, nil
 }
 
-// runChild re-executes this program as a child of the given kind and
+// runChild runs a measuring child of the given kind (see child) and
 // decodes the JSON it prints into out.
 func runChild(out any, kind, style string, n int, latency time.Duration) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%s:%d:%d", childEnv, kind, style, n, latency))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s child (%s, n=%d): %v: %s", kind, style, n, err, strings.TrimSpace(stderr.String()))
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		return fmt.Errorf("%s child output %q: %v", kind, stdout.String(), err)
-	}
-	return nil
+	return procfs.RunChild(childEnv, fmt.Sprintf("%s:%s:%d:%d", kind, style, n, latency), out)
 }
 
 // child is the whole life of a measuring child.

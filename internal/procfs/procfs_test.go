@@ -1,16 +1,41 @@
 package procfs
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
+// TestMain doubles as the child of TestRunChild.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	switch v := os.Getenv(childEnv); v {
+	case "":
+		goleak.VerifyTestMain(m)
+	case "fail":
+		fmt.Fprintln(os.Stderr, "child: told to fail")
+		os.Exit(1)
+	default:
+		fmt.Printf("{\"echo\": %q}\n", v)
+		os.Exit(0)
+	}
+}
+
+const childEnv = "PROCFS_TEST_CHILD"
+
+func TestRunChild(t *testing.T) {
+	var got struct{ Echo string }
+	if err := RunChild(childEnv, "hello", &got); err != nil || got.Echo != "hello" {
+		t.Fatalf("RunChild = %v, decoded %+v; want the child to echo hello", err, got)
+	}
+	err := RunChild(childEnv, "fail", &got)
+	if err == nil || !strings.Contains(err.Error(), "child: told to fail") {
+		t.Fatalf("RunChild of a failing child = %v, want its stderr in the error", err)
+	}
 }
 
 func TestKiB(t *testing.T) {
