@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -71,39 +68,11 @@ func memoryChild(spec string, w io.Writer) error {
 
 // runChild runs one memory child and returns its points.
 func runChild(kind string, n int) ([]memPoint, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d", childEnv, kind, n))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("memory child (%s, %d tasks): %v: %s", kind, n, err, strings.TrimSpace(errb.String()))
-	}
 	var points []memPoint
-	if err := json.Unmarshal(out.Bytes(), &points); err != nil {
-		return nil, fmt.Errorf("memory child output %q: %v", out.String(), err)
+	if err := procfs.RunChild(childEnv, fmt.Sprintf("%s:%d", kind, n), &points); err != nil {
+		return nil, fmt.Errorf("memory child (%s, %d tasks): %v", kind, n, err)
 	}
 	return points, nil
-}
-
-// slope is the least-squares slope of y against x.
-func slope(x, y []float64) float64 {
-	var mx, my float64
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= float64(len(x))
-	my /= float64(len(y))
-	var sxy, sxx float64
-	for i := range x {
-		sxy += (x[i] - mx) * (y[i] - my)
-		sxx += (x[i] - mx) * (x[i] - mx)
-	}
-	return sxy / sxx
 }
 
 // memoryRows runs iters memory children of each kind and returns the rows
@@ -123,9 +92,9 @@ func memoryRows(n, iters int) (row, row, error) {
 				rss = append(rss, p.RSSKiB)
 				ks = append(ks, p.KernelStackKB)
 			}
-			per[kind] = append(per[kind], slope(x, rss))
+			per[kind] = append(per[kind], procfs.Slope(x, rss))
 			if kind == "thread" {
-				kernel = append(kernel, slope(x, ks))
+				kernel = append(kernel, procfs.Slope(x, ks))
 			}
 		}
 	}
