@@ -30,7 +30,7 @@
 //	                │                        will know when it can progress
 //	                │                                │
 //	        Waker.Wake() ◄── reactor goroutine ◄─────┘
-//	                         epoll_wait: a socket is ready, a timer expired
+//	                         epoll: a socket is ready, a timer expired
 //
 // A Future is a value with a Poll method. Poll does as much work as it can
 // without blocking and returns either Ready with a result or Pending. Before
@@ -52,9 +52,9 @@
 // it is being polled makes the worker poll it once more.
 //
 // The Reactor is one goroutine that owns an epoll instance and a heap of
-// timers. It sleeps in epoll_wait until a registered file descriptor is
-// ready or the earliest timer is due, then wakes the tasks that wait for
-// them. It never polls a future itself. Why separate the executor from the
+// timers. It sleeps until a registered file descriptor is ready or the
+// earliest timer is due (parked in Go's netpoller, which watches the epoll
+// instance itself), then wakes the tasks that wait for them. It never polls a future itself. Why separate the executor from the
 // reactor? The executor decides who runs; the reactor knows what is ready.
 // Keeping them apart lets any number of workers poll while one goroutine
 // waits for the whole program's I/O and time in a single system call, and

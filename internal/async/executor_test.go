@@ -59,6 +59,32 @@ func TestWakeRepollsPendingTask(t *testing.T) {
 	})
 }
 
+// The JoinHandle's Wake is the task's own wake: the idle task is polled
+// again, a completed one is not.
+func TestJoinHandleWakeRepollsTask(t *testing.T) {
+	bubble(t, Config{Workers: 2}, func(t *testing.T, e *Executor) {
+		r := &record{readyAt: 2}
+		h := Spawn[int](e, probe{r})
+		synctest.Wait()
+		if r.polls != 1 {
+			t.Fatalf("%d polls before the wake, want 1", r.polls)
+		}
+		h.Wake()
+		synctest.Wait()
+		if r.polls != 2 {
+			t.Fatalf("%d polls after the handle's wake, want 2", r.polls)
+		}
+		if v, err := h.Join(context.Background()); v != 2 || err != nil {
+			t.Fatalf("Join = %d, %v", v, err)
+		}
+		h.Wake()
+		synctest.Wait()
+		if r.polls != 2 || r.pollsAfter != 0 {
+			t.Fatalf("completed task polled again after the handle's wake: %d polls", r.polls)
+		}
+	})
+}
+
 // A wake that arrives while the task is being polled, after the future has
 // looked at what it waits for but before it returns Pending, must cause
 // another poll: otherwise the task sleeps forever on an event that has

@@ -6,16 +6,34 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // poller is the reactor's system interface: an epoll instance and the
 // eventfd that kicks it awake.
+//
+// The reactor's goroutine does not sleep in epoll_wait itself. A goroutine
+// in a blocking system call holds its processor (P) until the runtime's
+// monitor takes it back, up to milliseconds later, and the tasks it has
+// just woken wait on that P meanwhile: with two processors, every wake-up
+// would cross threads. An epoll instance is itself a pollable descriptor
+// (readable while it has events), so the poller hands it to Go's own
+// netpoller and parks the goroutine there, with a deadline for the next
+// timer, as a goroutine waiting on a socket parks. epoll_wait is only ever
+// called without waiting.
 type poller struct {
 	epfd, evfd int
+	file       *os.File        // epfd, as Go's netpoller watches it
+	raw        syscall.RawConn // file's
 	events     []unix.EpollEvent
 	ready      []readyEvent
+	err        error              // tryCollect's
+	collectFn  func(uintptr) bool // tryCollect, made once
+	deadline   time.Time          // file's read deadline
 	buf        [8]byte
 }
 
@@ -37,8 +55,29 @@ func openPoller() (*poller, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("async: epoll_ctl(eventfd): %w", err)
 	}
+	// Non-blocking, so that NewFile registers it with the netpoller.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("async: epoll instance: %w", err)
+	}
+	file := os.NewFile(uintptr(epfd), "epoll")
+	raw, err := file.SyscallConn()
+	if err == nil {
+		err = file.SetReadDeadline(time.Time{}) // fails if the netpoller does not watch it
+	}
+	if err != nil {
+		unix.Close(evfd)
+		file.Close()
+		return nil, fmt.Errorf("async: epoll instance in the netpoller: %w", err)
+	}
 	const max = 256 // events per epoll_wait
-	return &poller{epfd: epfd, evfd: evfd, events: make([]unix.EpollEvent, max), ready: make([]readyEvent, 0, max)}, nil
+	p := &poller{
+		epfd: epfd, evfd: evfd, file: file, raw: raw,
+		events: make([]unix.EpollEvent, max), ready: make([]readyEvent, 0, max),
+	}
+	p.collectFn = p.tryCollect
+	return p, nil
 }
 
 func epollMask(interest Interest) uint32 {
@@ -78,39 +117,70 @@ func (p *poller) del(fd int) error {
 	return nil
 }
 
-// wait sleeps in epoll_wait for at most timeout milliseconds (-1: no limit)
-// and returns the ready descriptors. A kick is consumed here and returns
-// no event of its own.
+// wait returns the ready descriptors, sleeping until there are some, or a
+// kick, for at most timeout milliseconds (-1: no limit). A kick is
+// consumed here and returns no event of its own.
 func (p *poller) wait(timeout int) ([]readyEvent, error) {
-	n, err := unix.EpollWait(p.epfd, p.events, timeout)
+	deadline := time.Time{}
+	if timeout >= 0 {
+		deadline = time.Now().Add(time.Duration(timeout) * time.Millisecond)
+	}
+	if !deadline.Equal(p.deadline) { // most waits have no timer, or the same
+		if err := p.file.SetReadDeadline(deadline); err != nil {
+			return nil, err
+		}
+		p.deadline = deadline
+	}
+	// RawConn.Read calls tryCollect, and while it reports false parks the
+	// goroutine until the epoll instance is readable (or the deadline).
+	if err := p.raw.Read(p.collectFn); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, err
+	}
+	return p.ready, p.err
+}
+
+// tryCollect is wait's callback, a method value made once so that waiting
+// allocates nothing.
+func (p *poller) tryCollect(uintptr) bool {
+	var kicked bool
+	kicked, p.err = p.collect()
+	return p.err != nil || len(p.ready) > 0 || kicked
+}
+
+// collect calls epoll_wait without waiting, puts the ready descriptors in
+// p.ready, and reports whether the eventfd was kicked (consuming the kick).
+func (p *poller) collect() (kicked bool, _ error) {
+	p.ready = p.ready[:0]
+	n, err := unix.EpollWait(p.epfd, p.events, 0)
 	if err != nil {
 		if errors.Is(err, unix.EINTR) {
-			return nil, nil
+			return false, nil
 		}
-		return nil, fmt.Errorf("epoll_wait: %w", err)
+		return false, fmt.Errorf("epoll_wait: %w", err)
 	}
-	p.ready = p.ready[:0]
 	for _, ev := range p.events[:n] {
 		if int(ev.Fd) == p.evfd {
+			kicked = true
 			_, err := unix.Read(p.evfd, p.buf[:])
 			if err != nil && !errors.Is(err, unix.EAGAIN) {
-				return nil, fmt.Errorf("read(eventfd): %w", err)
+				p.ready = p.ready[:0]
+				return false, fmt.Errorf("read(eventfd): %w", err)
 			}
 			continue
 		}
-		var ready Interest
+		var r Interest
 		if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-			ready |= Readable
+			r |= Readable
 		}
 		if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-			ready |= Writable
+			r |= Writable
 		}
-		p.ready = append(p.ready, readyEvent{fd: ev.Fd, ready: ready})
+		p.ready = append(p.ready, readyEvent{fd: ev.Fd, ready: r})
 	}
-	return p.ready, nil
+	return kicked, nil
 }
 
-// kick makes the epoll_wait in progress, or the next one, return at once.
+// kick ends the wait in progress, or the next one, at once.
 func (p *poller) kick() error {
 	var one [8]byte
 	binary.NativeEndian.PutUint64(one[:], 1)
@@ -122,7 +192,7 @@ func (p *poller) kick() error {
 
 func (p *poller) close() error {
 	err := unix.Close(p.evfd)
-	if cerr := unix.Close(p.epfd); err == nil {
+	if cerr := p.file.Close(); err == nil {
 		err = cerr
 	}
 	return err

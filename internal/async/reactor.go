@@ -13,19 +13,27 @@ import (
 //
 // The loop, once per turn: take the lock, fire every timer whose deadline
 // has passed, work out how long until the next one, release the lock, and
-// sleep in epoll_wait with that timeout (rounded up to the millisecond, so
-// a timer never fires early, as in tokio). When epoll_wait returns, look up
-// the waker of every ready file descriptor and wake them all, with no lock
-// held. The reactor never polls a future: it only wakes tasks, and the
-// executor polls them.
+// sleep until the epoll instance reports a ready descriptor, or that
+// timeout passes (rounded up to the millisecond, so a timer never fires
+// early, as in tokio). Then look up the waker of every ready file
+// descriptor and wake them all, with no lock held. The reactor never polls
+// a future: it only wakes tasks, and the executor polls them.
+//
+// The sleep is not a blocking epoll_wait: the goroutine parks in Go's own
+// netpoller, which watches the epoll instance as it watches a socket, and
+// epoll_wait is called only to collect what is ready, without waiting (see
+// poller). A goroutine blocked in a system call would hold its processor
+// until the runtime took it back, and the tasks it had just woken would
+// wait for it there.
 //
 // Registrations and timers come from other goroutines (workers polling
 // their tasks) while the loop sleeps. A file descriptor added with
-// epoll_ctl is watched by the epoll_wait already in progress, so a
-// registration needs nothing more. A timer earlier than the one the loop
-// sleeps for would be missed, so arming it writes to an eventfd that the
-// epoll instance also watches, and epoll_wait returns at once; one such
-// write per sleep is enough, however many timers are armed meanwhile.
+// epoll_ctl is watched from then on, and its first event wakes the sleep
+// in progress, so a registration needs nothing more. A timer earlier than
+// the one the loop sleeps for would be missed, so arming it writes to an
+// eventfd that the epoll instance also watches, which ends the sleep at
+// once; one such write per sleep is enough, however many timers are armed
+// meanwhile.
 //
 // Readiness is edge-triggered (EPOLLET) and the registration persistent: a
 // waker is woken each time its descriptor becomes readable or writable
@@ -42,8 +50,8 @@ type Reactor struct {
 	timers timerHeap
 	fds    []fdEntry // indexed by file descriptor
 	nfds   int       // registered descriptors
-	parked bool      // the loop is in, or about to enter, epoll_wait
-	wakeAt int64     // when parked: when epoll_wait's timeout ends
+	parked bool      // the loop sleeps, or is about to
+	wakeAt int64     // when parked: when the sleep ends
 	kicked bool      // the eventfd was written since the loop parked
 	closed bool
 

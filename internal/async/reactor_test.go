@@ -57,7 +57,51 @@ func TestReactorSleepIsNeverEarly(t *testing.T) {
 	}
 }
 
-// With no timer, the reactor sleeps in epoll_wait with no timeout. A timer
+// The reactor's goroutine sleeps parked in Go's netpoller, not in a system
+// call: a goroutine in a blocking epoll_wait would keep its processor, and
+// the tasks it wakes would wait for another thread to take them. Both while
+// it sleeps for a timer and while it sleeps with none.
+func TestReactorSleepsInTheNetpoller(t *testing.T) {
+	r := newReactor(t)
+	far := r.Sleep(time.Hour)
+	far.Poll(NewContext(Waker{}))
+	defer far.Drop()
+	for _, timers := range []int{1, 0} {
+		if timers == 0 {
+			far.Drop()
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			state := reactorGoroutineState()
+			if strings.HasPrefix(state, "IO wait") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("with %d timers the reactor's goroutine is in state [%s], want it parked in the netpoller [IO wait]", timers, state)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// reactorGoroutineState returns the state of the reactor loop's goroutine
+// as a stack dump shows it (the text in brackets), or "" if it has not
+// started its loop yet.
+func reactorGoroutineState() string {
+	buf := make([]byte, 1<<20)
+	dump := string(buf[:runtime.Stack(buf, true)])
+	for _, g := range strings.Split(dump, "\n\n") {
+		if strings.Contains(g, "async.(*Reactor).loop") {
+			first, _, _ := strings.Cut(g, "\n")
+			_, state, _ := strings.Cut(first, "[")
+			state, _, _ = strings.Cut(state, "]")
+			return state
+		}
+	}
+	return ""
+}
+
+// With no timer, the reactor sleeps with no timeout. A timer
 // armed then must kick it awake through the eventfd, or it never fires.
 // Likewise when the reactor sleeps for a far deadline and a nearer one
 // is armed.

@@ -252,8 +252,8 @@ func (t *task[T, F, PF]) abort() {
 
 // A JoinHandle is the handle Spawn returns: tokio's JoinHandle. Join waits
 // for the task's output from a goroutine, PollJoin waits for it from another
-// task, Abort cancels the task. Dropping a JoinHandle (forgetting it) lets
-// the task run on, detached. A JoinHandle is a small value; copies refer to
+// task, Abort cancels the task, Wake has it polled again. Dropping a
+// JoinHandle (forgetting it) lets the task run on, detached. A JoinHandle is a small value; copies refer to
 // the same task. The zero JoinHandle refers to no task and must not be
 // used.
 type JoinHandle[T any] struct {
@@ -330,6 +330,15 @@ func (h JoinHandle[T]) PollJoin(cx *Context) (T, error, bool) {
 // output if the task completed first.
 func (h JoinHandle[T]) Abort() {
 	h.t.abort()
+}
+
+// Wake wakes the task as its own Waker would: it is polled again, unless
+// it has completed (then nothing happens). It is for whoever spawned a task
+// and must have it look at something it does not wait on, a shutdown flag
+// say: the task sees a poll in which what it waits for has not changed,
+// which futures tolerate.
+func (h JoinHandle[T]) Wake() {
+	h.t.Wake()
 }
 
 // output returns a complete task's result. It is called after the caller
