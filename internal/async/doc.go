@@ -54,12 +54,21 @@
 // The Reactor is one goroutine that owns an epoll instance and a heap of
 // timers. It sleeps until a registered file descriptor is ready or the
 // earliest timer is due (parked in Go's netpoller, which watches the epoll
-// instance itself), then wakes the tasks that wait for them. It never polls a future itself. Why separate the executor from the
-// reactor? The executor decides who runs; the reactor knows what is ready.
-// Keeping them apart lets any number of workers poll while one goroutine
-// waits for the whole program's I/O and time in a single system call, and
-// lets a future wait for anything (a timer, a socket, another task) through
-// the same small Waker.
+// instance itself), then wakes the tasks that wait for them. Why separate
+// the executor from the reactor? The executor decides who runs; the reactor
+// knows what is ready. Keeping them apart lets any number of workers poll
+// while one goroutine waits for the whole program's I/O and time in a
+// single system call, and lets a future wait for anything (a timer, a
+// socket, another task) through the same small Waker.
+//
+// Separate pieces need not mean separate goroutines. An executor made with
+// Workers: NoWorkers has no workers of its own: Reactor.Drive hands it to
+// the reactor's goroutine, which polls the tasks it has just woken before
+// it sleeps again, as tokio's current_thread runtime does with one thread
+// (optional helper goroutines join in when a turn wakes many). A task woken
+// by readiness then runs on the goroutine that learnt of it, with no
+// hand-off to another goroutine, which on a busy socket is most of the
+// cost of a wake-up (see the echo server's reactor mode).
 //
 // # Rust to Go
 //
@@ -78,6 +87,7 @@
 //	tokio::time::sleep(d)                  r.Sleep(d), r.Deadline(t)
 //	Pin<&mut Sleep>                        a Sleep or Timer must not be copied once polled
 //	the I/O driver (mio, epoll)            Reactor.Register / Deregister
+//	Builder::new_current_thread()          NewExecutor(Config{Workers: NoWorkers}) + r.Drive(e)
 //
 // Go's own answer to the same problem is the goroutine and the runtime's
 // netpoller: every blocking call in Go is, underneath, a park of the

@@ -28,6 +28,13 @@ import (
 // and looks again; if it has none, it holds tasks, and the worker that
 // takes the last of them looks at the list before it parks.
 //
+// With Workers: NoWorkers the executor has no workers: the reactor that
+// drives it (Reactor.Drive) polls the queued tasks in each of its turns
+// (RunQueued), and a push from another goroutine kicks the reactor awake.
+// Config.Helpers then adds goroutines that the reactor wakes, one token at
+// a time, when a turn leaves more than a few tasks queued; a helper polls
+// until the queue is empty and waits for the next token.
+//
 // A task's scheduling state (idle, scheduled, notified, complete) needs
 // mutual exclusion, and without atomics that is a lock channel. One
 // channel per task would cost an allocation and about 100 bytes, so tasks
@@ -50,6 +57,9 @@ type Executor struct {
 	stripes [stripes]stripe
 
 	workers   int
+	driver    *worker       // NoWorkers: the reactor's goroutine polls as this worker
+	unpark    func()        // NoWorkers: wakes the reactor that drives the executor (set by Reactor.Drive)
+	help      chan struct{} // NoWorkers: a token wakes a helper
 	stop      chan struct{} // closed: workers return
 	stopToken chan struct{} // holds one token: whoever takes it stops the workers
 	exited    chan struct{} // one token per worker that returned
@@ -82,14 +92,26 @@ type Config struct {
 	// Workers is the number of worker goroutines; 0 means
 	// runtime.GOMAXPROCS(0), one per processor.
 	Workers int
+	// Helpers, with Workers: NoWorkers, is the number of goroutines that
+	// help the reactor poll when a turn wakes more tasks than it polls
+	// quickly alone.
+	Helpers int
 	// Queue is the capacity of the run-queue channel; 0 means 1024. Tasks
 	// beyond it wait in the overflow list, so it bounds no count of tasks.
 	Queue int
 }
 
+// NoWorkers, as Config.Workers, makes an executor without worker
+// goroutines, whose tasks are polled by the reactor's goroutine instead
+// (Reactor.Drive): tokio's current_thread runtime, where one thread waits
+// for I/O and polls every task. Until a reactor drives it, its tasks wait.
+const NoWorkers = -1
+
 // NewExecutor starts an executor's workers. Stop it with Shutdown or Close.
 func NewExecutor(c Config) *Executor {
-	if c.Workers <= 0 {
+	if c.Workers == NoWorkers {
+		c.Workers = 0
+	} else if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	if c.Queue <= 0 {
@@ -112,16 +134,89 @@ func NewExecutor(c Config) *Executor {
 	for i := range e.stripes {
 		e.stripes[i].lock = make(chan struct{}, 1)
 	}
+	if c.Workers == 0 {
+		e.driver = &worker{e: e, local: make([]runnable, 0, overflowBatch)}
+		e.workers = max(c.Helpers, 0)
+		e.exited = make(chan struct{}, e.workers)
+		e.help = make(chan struct{}, 1)
+		for range e.workers {
+			go e.helper()
+		}
+	}
 	for range c.Workers {
 		go e.work()
 	}
 	return e
 }
 
+// RunQueued polls the queued tasks on the calling goroutine, at most max of
+// them, and reports whether it stopped at max (there may be more). Only an
+// executor made with NoWorkers has it, and only one goroutine at a time may
+// call it: the reactor's, once Reactor.Drive has handed it the executor.
+func (e *Executor) RunQueued(max int) (more bool) {
+	w := e.driver
+	if w == nil {
+		panic("async: RunQueued on an executor with workers of its own (make it with Workers: NoWorkers)")
+	}
+	for range max {
+		r := w.tryNext()
+		if r == nil {
+			return false
+		}
+		r.run(w)
+	}
+	return true
+}
+
+// helper is the goroutine of a helper: it waits for the driving reactor to
+// ask for help, then polls queued tasks until there are none.
+func (e *Executor) helper() {
+	defer func() { e.exited <- struct{}{} }()
+	w := &worker{e: e, local: make([]runnable, 0, overflowBatch)}
+	for {
+		select {
+		case <-e.help:
+		case <-e.stop:
+			return
+		}
+		for r := w.tryNext(); r != nil; r = w.tryNext() {
+			r.run(w)
+		}
+	}
+}
+
+// askHelp wakes a helper if more than helpThreshold tasks are queued.
+func (e *Executor) askHelp() {
+	if e.workers > 0 && len(e.runq) > helpThreshold {
+		select {
+		case e.help <- struct{}{}:
+		default: // one is on its way already
+		}
+	}
+}
+
+// helpThreshold is how many queued tasks make the driving reactor wake a
+// helper: fewer are polled by the reactor alone, since waking a goroutine
+// that another processor runs costs more than polling a few tasks.
+const helpThreshold = 4
+
+// queued reports whether a task waits on the run queue or the overflow
+// list.
+func (e *Executor) queued() bool {
+	if len(e.runq) > 0 || len(e.driver.local) > 0 {
+		return true
+	}
+	e.overflowLock <- struct{}{}
+	n := len(e.overflow) - e.overflowHead
+	<-e.overflowLock
+	return n > 0
+}
+
 // push puts a scheduled task on the run queue. It never blocks.
 func (e *Executor) push(r runnable) {
 	select {
 	case e.runq <- r:
+		e.unparkDriver()
 		return
 	default:
 	}
@@ -142,6 +237,15 @@ func (e *Executor) push(r runnable) {
 	select {
 	case e.runq <- nil:
 	default:
+	}
+	e.unparkDriver()
+}
+
+// unparkDriver wakes the reactor that drives an executor without workers,
+// if it sleeps: a task was queued from outside its goroutine.
+func (e *Executor) unparkDriver() {
+	if e.unpark != nil {
+		e.unpark()
 	}
 }
 
@@ -173,6 +277,27 @@ func (e *Executor) work() {
 func (w *worker) next() runnable {
 	e := w.e
 	for {
+		if r := w.tryNext(); r != nil {
+			return r
+		}
+		// Nothing queued (or stopping): park until a push or the stop.
+		select {
+		case r := <-e.runq:
+			if r != nil {
+				return r
+			}
+			// A nudge: look at the overflow list again.
+		case <-e.stop:
+			return nil
+		}
+	}
+}
+
+// tryNext is next without waiting: it returns nil when no task is queued,
+// or when the executor stops.
+func (w *worker) tryNext() runnable {
+	e := w.e
+	for {
 		select {
 		case <-e.stop:
 			return nil
@@ -197,15 +322,7 @@ func (w *worker) next() runnable {
 			continue // a nudge
 		default:
 		}
-		if w.takeOverflow() {
-			continue
-		}
-		select {
-		case r := <-e.runq:
-			if r != nil {
-				return r
-			}
-		case <-e.stop:
+		if !w.takeOverflow() {
 			return nil
 		}
 	}

@@ -31,9 +31,11 @@ type poller struct {
 	raw        syscall.RawConn // file's
 	events     []unix.EpollEvent
 	ready      []readyEvent
-	err        error              // tryCollect's
-	collectFn  func(uintptr) bool // tryCollect, made once
-	deadline   time.Time          // file's read deadline
+	turn       func([]readyEvent) (time.Time, bool) // serve's
+	tryTurnFn  func(uintptr) bool                   // tryTurn, made once
+	err        error                                // tryTurn's
+	stop       bool                                 // turn said stop
+	deadline   time.Time                            // file's read deadline
 	buf        [8]byte
 }
 
@@ -76,7 +78,7 @@ func openPoller() (*poller, error) {
 		epfd: epfd, evfd: evfd, file: file, raw: raw,
 		events: make([]unix.EpollEvent, max), ready: make([]readyEvent, 0, max),
 	}
-	p.collectFn = p.tryCollect
+	p.tryTurnFn = p.tryTurn
 	return p, nil
 }
 
@@ -117,34 +119,60 @@ func (p *poller) del(fd int) error {
 	return nil
 }
 
-// wait returns the ready descriptors, sleeping until there are some, or a
-// kick, for at most timeout milliseconds (-1: no limit). A kick is
-// consumed here and returns no event of its own.
-func (p *poller) wait(timeout int) ([]readyEvent, error) {
-	deadline := time.Time{}
-	if timeout >= 0 {
-		deadline = time.Now().Add(time.Duration(timeout) * time.Millisecond)
+// serve is the reactor's loop around turn: it calls turn with the ready
+// descriptors each time the epoll instance may have some, and in between
+// parks the goroutine in the netpoller until the instance is readable, a
+// kick, or the time turn returned (zero: no limit). It returns when turn
+// says stop, or on an error.
+//
+// One RawConn.Read serves every turn until the time turn returned passes:
+// Read calls tryTurn, and while it reports false parks the goroutine until
+// the epoll instance is readable, then calls it again. A new Read resets
+// what the netpoller remembers of the instance's readiness, so its first
+// call of tryTurn collects at once whatever came meanwhile; within one
+// Read, a readiness that comes while the goroutine is busy is remembered,
+// and each turn calls epoll_wait once, when there is something to collect.
+func (p *poller) serve(turn func([]readyEvent) (time.Time, bool)) error {
+	p.turn = turn
+	for !p.stop {
+		err := p.raw.Read(p.tryTurnFn)
+		if p.err != nil {
+			return p.err
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The next timer is due. A Read would now fail at once,
+			// before its first turn, so the deadline is lifted here and
+			// the first turn of the next Read sets the one after.
+			err = p.file.SetReadDeadline(time.Time{})
+			p.deadline = time.Time{}
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if !deadline.Equal(p.deadline) { // most waits have no timer, or the same
-		if err := p.file.SetReadDeadline(deadline); err != nil {
-			return nil, err
+	return nil
+}
+
+// tryTurn is one turn: collect, call turn, set the deadline it asks for.
+// It reports true to end the Read (to stop, on an error); false parks the
+// goroutine until the next event. It is a method value made once, so that
+// a turn allocates nothing.
+func (p *poller) tryTurn(uintptr) bool {
+	if _, p.err = p.collect(); p.err != nil {
+		return true
+	}
+	deadline, stop := p.turn(p.ready)
+	if stop {
+		p.stop = true
+		return true
+	}
+	if !deadline.Equal(p.deadline) { // most turns have no timer, or the same
+		if p.err = p.file.SetReadDeadline(deadline); p.err != nil {
+			return true
 		}
 		p.deadline = deadline
 	}
-	// RawConn.Read calls tryCollect, and while it reports false parks the
-	// goroutine until the epoll instance is readable (or the deadline).
-	if err := p.raw.Read(p.collectFn); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, err
-	}
-	return p.ready, p.err
-}
-
-// tryCollect is wait's callback, a method value made once so that waiting
-// allocates nothing.
-func (p *poller) tryCollect(uintptr) bool {
-	var kicked bool
-	kicked, p.err = p.collect()
-	return p.err != nil || len(p.ready) > 0 || kicked
+	return false
 }
 
 // collect calls epoll_wait without waiting, puts the ready descriptors in

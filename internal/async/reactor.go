@@ -54,6 +54,7 @@ type Reactor struct {
 	wakeAt int64     // when parked: when the sleep ends
 	kicked bool      // the eventfd was written since the loop parked
 	closed bool
+	driven *Executor // set by Drive: its tasks are polled in each turn
 
 	batch  []Waker // the loop's wakers to call once the lock is released
 	exited chan struct{}
@@ -110,44 +111,119 @@ func NewReactor() (*Reactor, error) {
 
 func (r *Reactor) loop() {
 	defer close(r.exited)
-	for {
-		r.lock <- struct{}{}
-		if r.closed {
-			<-r.lock
-			return
-		}
-		now := r.nanotime()
-		r.batch = r.timers.expire(now, expireBatch, r.batch)
-		if len(r.batch) > 0 {
-			<-r.lock
-			r.wakeBatch()
-			continue // more may be due
-		}
-		timeout := -1 // no timer: sleep until a descriptor or a kick
-		r.wakeAt = math.MaxInt64
-		if next, ok := r.timers.next(); ok {
-			timeout, r.wakeAt = millisUntil(next-now), next
-		}
-		r.parked, r.kicked = true, false
+	if err := r.p.serve(r.turn); err != nil {
+		panic(fmt.Sprintf("async: reactor: %v", err))
+	}
+}
+
+// turn is one turn of the loop, called by the poller with the descriptors
+// that epoll_wait has just reported ready. It wakes their wakers and those
+// of the timers that are due, and returns when the next timer is due (zero:
+// none), which is how long the poller may sleep, or stop once the reactor
+// is closed.
+func (r *Reactor) turn(events []readyEvent) (until time.Time, stop bool) {
+	r.lock <- struct{}{}
+	if r.closed {
 		<-r.lock
-
-		events, err := r.p.wait(timeout)
-		if err != nil {
-			panic(fmt.Sprintf("async: reactor: %v", err))
-		}
-
-		r.lock <- struct{}{}
-		r.parked = false
-		for _, ev := range events {
-			if int(ev.fd) < len(r.fds) {
-				if e := &r.fds[ev.fd]; e.used && e.interest&ev.ready != 0 {
-					r.batch = append(r.batch, e.waker)
-				}
+		return time.Time{}, true
+	}
+	r.parked = false
+	for _, ev := range events {
+		if int(ev.fd) < len(r.fds) {
+			if e := &r.fds[ev.fd]; e.used && e.interest&ev.ready != 0 {
+				r.batch = append(r.batch, e.waker)
 			}
 		}
+	}
+	for {
+		n := len(r.batch)
+		r.batch = r.timers.expire(r.nanotime(), expireBatch, r.batch)
+		if len(r.batch)-n < expireBatch {
+			break
+		}
+		// More may be due: wake these first, without the lock.
 		<-r.lock
 		r.wakeBatch()
+		r.lock <- struct{}{}
 	}
+	e := r.driven
+	if e == nil {
+		until = r.sleepUntil()
+		<-r.lock
+		r.wakeBatch()
+		return until, false
+	}
+	// Driving an executor: poll the tasks just woken, and any queued, on
+	// this goroutine, then look at the timers they set before sleeping.
+	<-r.lock
+	r.wakeBatch()
+	e.askHelp()
+	more := e.RunQueued(driveBudget)
+	r.lock <- struct{}{}
+	until = r.sleepUntil()
+	<-r.lock
+	if more || e.queued() {
+		// Left for the next turn, after a look at the descriptors (or
+		// queued by another goroutine just before the loop marked itself
+		// parked): do not sleep.
+		r.unpark()
+	}
+	return until, false
+}
+
+// sleepUntil marks the loop parked and returns when its sleep must end:
+// the next timer's deadline, rounded up to the millisecond (zero: no
+// timer). The caller holds the lock.
+func (r *Reactor) sleepUntil() (until time.Time) {
+	r.wakeAt = math.MaxInt64
+	if next, ok := r.timers.next(); ok {
+		r.wakeAt = next
+		until = r.epoch.Add(time.Duration(roundUpMillis(next)))
+	}
+	r.parked, r.kicked = true, false
+	return until
+}
+
+// driveBudget bounds the polls of one turn of a reactor that drives an
+// executor, so that the descriptors are looked at again between bursts.
+const driveBudget = 256
+
+// Drive hands e, made with NoWorkers, to the reactor's goroutine, which
+// from then on polls e's tasks in each turn, after it has woken them: one
+// goroutine waits for I/O and timers and runs every task, as tokio's
+// current_thread runtime does. A task queued from another goroutine (a
+// Spawn, a wake) kicks the loop awake. Call Drive before the first Spawn on
+// e, once; shut e down before the reactor is closed, since only the
+// reactor polls its tasks.
+func (r *Reactor) Drive(e *Executor) error {
+	if e.driver == nil {
+		return errors.New("async: Drive: the executor has workers of its own (make it with Workers: NoWorkers)")
+	}
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	if r.closed {
+		return ErrClosed
+	}
+	if r.driven != nil || e.unpark != nil {
+		return errors.New("async: Drive: the reactor drives an executor already, or the executor is driven")
+	}
+	r.driven = e
+	e.unpark = r.unpark
+	return nil
+}
+
+// unpark kicks the loop awake if it sleeps (or is about to), once per
+// sleep.
+func (r *Reactor) unpark() {
+	r.lock <- struct{}{}
+	if r.parked && !r.kicked && !r.closed {
+		r.kicked = true
+		if err := r.p.kick(); err != nil {
+			<-r.lock
+			panic(fmt.Sprintf("async: reactor: %v", err))
+		}
+	}
+	<-r.lock
 }
 
 func (r *Reactor) wakeBatch() {
@@ -158,11 +234,14 @@ func (r *Reactor) wakeBatch() {
 	r.batch = r.batch[:0]
 }
 
-// millisUntil converts a positive duration in nanoseconds to an epoll_wait
-// timeout in milliseconds, rounded up so that a timer never fires early.
-func millisUntil(ns int64) int {
-	ms := (ns + int64(time.Millisecond) - 1) / int64(time.Millisecond)
-	return int(min(max(ms, 0), math.MaxInt32))
+// roundUpMillis rounds a time on the timers' clock up to the next whole
+// millisecond. The sleep ends no earlier than the earliest timer, and ends
+// at the same moment for every turn of the loop while that timer stays the
+// earliest, so the poller re-arms its deadline only when it changes (timers
+// that fall in one millisecond share a wake-up).
+func roundUpMillis(ns int64) int64 {
+	const ms = int64(time.Millisecond)
+	return (ns + ms - 1) / ms * ms
 }
 
 // Close stops the reactor's goroutine and closes the epoll instance and the

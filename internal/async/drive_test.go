@@ -1,0 +1,174 @@
+package async
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// counter is a task that returns Pending, waking itself, until it has been
+// polled n times.
+type counter struct{ n, polls int }
+
+func (c *counter) Poll(cx *Context) (int, bool) {
+	c.polls++
+	if c.polls < c.n {
+		cx.Waker().Wake()
+		return 0, false
+	}
+	return c.polls, true
+}
+
+// An executor with NoWorkers polls nothing by itself: its tasks run only in
+// RunQueued, as many as it is told, on the caller's goroutine.
+func TestNoWorkersRunsOnlyInRunQueued(t *testing.T) {
+	e := NewExecutor(Config{Workers: NoWorkers})
+	defer e.Close()
+	a := Spawn[int](e, counter{n: 1})
+	b := Spawn[int](e, counter{n: 3})
+	if _, _, done := a.PollJoin(NewContext(Waker{})); done {
+		t.Fatal("a task of an executor without workers completed before anyone polled it")
+	}
+	// a completes in its first poll; b needs three, each after it woke
+	// itself: 1 + 3 polls in all.
+	if more := e.RunQueued(2); !more {
+		t.Fatal("RunQueued(2) with four polls to make reported no more")
+	}
+	if more := e.RunQueued(10); more {
+		t.Fatal("RunQueued(10) reported more after the last poll")
+	}
+	for name, h := range map[string]JoinHandle[int]{"a": a, "b": b} {
+		v, err, done := h.PollJoin(NewContext(Waker{}))
+		if !done || err != nil {
+			t.Fatalf("%s: done %v, err %v after RunQueued", name, done, err)
+		}
+		if want := map[string]int{"a": 1, "b": 3}[name]; v != want {
+			t.Fatalf("%s = %d polls, want %d", name, v, want)
+		}
+	}
+	if e.RunQueued(10) {
+		t.Fatal("RunQueued on an empty queue reported more")
+	}
+}
+
+func TestRunQueuedNeedsNoWorkers(t *testing.T) {
+	e := NewExecutor(Config{Workers: 1})
+	defer e.Close()
+	defer func() {
+		if recover() == nil {
+			t.Fatal("RunQueued on an executor with workers did not panic")
+		}
+	}()
+	e.RunQueued(1)
+}
+
+// A driven executor: the reactor's goroutine polls its tasks, those spawned
+// from another goroutine (which kick the sleeping loop), those woken by
+// readiness and timers, and a task that keeps waking itself past a turn's
+// budget.
+func TestReactorDrivesAnExecutor(t *testing.T) {
+	for _, helpers := range []int{0, 1} {
+		r := newReactor(t)
+		e := NewExecutor(Config{Workers: NoWorkers, Helpers: helpers})
+		if err := r.Drive(e); err != nil {
+			t.Fatal(err)
+		}
+		// Spawned while the loop sleeps with nothing to do.
+		time.Sleep(time.Millisecond)
+		busy := Spawn[int](e, counter{n: 3 * driveBudget})
+		a, b := pipe(t)
+		reader := Spawn[string](e, readFuture{r: r, fd: a, want: 4})
+		s := r.Sleep(2 * time.Millisecond)
+		sleeper := Spawn[struct{}](e, s)
+		writeFD(t, b, "ab")
+		time.Sleep(time.Millisecond)
+		writeFD(t, b, "cd")
+		// More tasks than a helper is asked for.
+		var many []JoinHandle[int]
+		for range 4 * helpThreshold {
+			many = append(many, Spawn[int](e, counter{n: 5}))
+		}
+		if n, err := busy.Join(hangGuard(t)); n != 3*driveBudget || err != nil {
+			t.Fatalf("helpers %d: busy task = %d, %v", helpers, n, err)
+		}
+		if got, err := reader.Join(hangGuard(t)); got != "abcd" || err != nil {
+			t.Fatalf("helpers %d: reader = %q, %v", helpers, got, err)
+		}
+		if _, err := sleeper.Join(hangGuard(t)); err != nil {
+			t.Fatalf("helpers %d: sleeper: %v", helpers, err)
+		}
+		for _, h := range many {
+			if n, err := h.Join(hangGuard(t)); n != 5 || err != nil {
+				t.Fatalf("helpers %d: = %d, %v", helpers, n, err)
+			}
+		}
+		// Shutdown waits for a task still running, which only the
+		// reactor polls.
+		late := r.Sleep(5 * time.Millisecond)
+		Spawn[struct{}](e, late)
+		if err := e.Shutdown(hangGuard(t)); err != nil {
+			t.Fatalf("helpers %d: Shutdown: %v", helpers, err)
+		}
+		if n := r.PendingTimers(); n != 0 {
+			t.Fatalf("helpers %d: %d timers pending after Shutdown", helpers, n)
+		}
+	}
+}
+
+// A task that wakes itself more often than a turn polls is polled again in
+// the next turn, with nothing else to end the reactor's sleep.
+func TestDrivenTaskBeyondTheBudget(t *testing.T) {
+	r := newReactor(t)
+	e := NewExecutor(Config{Workers: NoWorkers})
+	defer e.Close()
+	if err := r.Drive(e); err != nil {
+		t.Fatal(err)
+	}
+	h := Spawn[int](e, counter{n: 5 * driveBudget / 2})
+	if n, err := h.Join(hangGuard(t)); n != 5*driveBudget/2 || err != nil {
+		t.Fatalf("busy task = %d, %v", n, err)
+	}
+}
+
+func TestDriveErrors(t *testing.T) {
+	r := newReactor(t)
+	withWorkers := NewExecutor(Config{Workers: 1})
+	defer withWorkers.Close()
+	if err := r.Drive(withWorkers); err == nil {
+		t.Fatal("Drive accepted an executor with workers")
+	}
+	e := NewExecutor(Config{Workers: NoWorkers})
+	defer e.Close()
+	if err := r.Drive(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Drive(NewExecutor(Config{Workers: NoWorkers})); err == nil {
+		t.Fatal("a reactor drove a second executor")
+	}
+	r2 := newReactor(t)
+	if err := r2.Drive(e); err == nil {
+		t.Fatal("an executor was driven by a second reactor")
+	}
+	r3 := newReactor(t)
+	r3.Close()
+	if err := r3.Drive(NewExecutor(Config{Workers: NoWorkers})); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Drive after Close = %v, want ErrClosed", err)
+	}
+}
+
+// Timers one after another, with nothing else for the reactor to do: each
+// sleep ends by the deadline the loop slept for, and the next is armed
+// after it passed.
+func TestReactorSleepsOneAfterAnother(t *testing.T) {
+	r := newReactor(t)
+	for i := range 20 {
+		start := time.Now()
+		s := r.Sleep(time.Millisecond)
+		if _, err := BlockOn[struct{}](hangGuard(t), &s); err != nil {
+			t.Fatalf("sleep %d: %v", i, err)
+		}
+		if elapsed := time.Since(start); elapsed < time.Millisecond {
+			t.Fatalf("sleep %d ended after %v", i, elapsed)
+		}
+	}
+}
