@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/chansync/chansync/internal/baseline"
+	"github.com/sourcegraph/conc"
 )
 
 // BenchmarkFraming measures the framer on a stream of lines arriving in
@@ -37,30 +38,96 @@ func BenchmarkFraming(b *testing.B) {
 }
 
 // BenchmarkEchoLine measures one line's round trip over loopback TCP with
-// one client in a closed loop, chansync's server against the minimal
-// baseline, per line.
+// one client in a closed loop, per line: chansync's server (goroutine mode,
+// as impl=chansync, and reactor mode where it runs) against the minimal
+// baseline. Run with -benchmem: the allocations per line are the
+// server's, the client allocating nothing.
 func BenchmarkEchoLine(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		line := append(bytes.Repeat([]byte("y"), size-1), '\n')
 		name := map[int]string{64: "line=64B", 4096: "line=4KiB"}[size]
-		b.Run(name+"/impl=chansync", func(b *testing.B) {
-			srv, err := NewServer(Config{Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				b.Fatal(err)
+		for _, impl := range benchImpls() {
+			b.Run(name+"/impl="+impl, func(b *testing.B) {
+				addr, stop := benchServer(b, impl)
+				defer stop()
+				roundTrips(b, addr, line)
+			})
+		}
+	}
+}
+
+// BenchmarkEchoConns is BenchmarkEchoLine with 50 clients at once, each in
+// a closed loop: ns per line over all of them.
+func BenchmarkEchoConns(b *testing.B) {
+	const conns = 50
+	line := append(bytes.Repeat([]byte("y"), 63), '\n')
+	for _, impl := range benchImpls() {
+		b.Run("conns=50/line=64B/impl="+impl, func(b *testing.B) {
+			addr, stop := benchServer(b, impl)
+			defer stop()
+			clients := make([]net.Conn, conns)
+			for i := range clients {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer c.Close()
+				clients[i] = c
 			}
-			ln := listen(b)
-			done := make(chan error, 1)
-			go func() { done <- srv.Serve(context.Background(), ln) }()
-			roundTrips(b, ln.Addr().String(), line)
-			srv.Shutdown(context.Background())
-			<-done
+			b.SetBytes(int64(len(line)))
+			b.ResetTimer()
+			var wg conc.WaitGroup
+			for i, c := range clients {
+				n := b.N/conns + min(1, max(0, b.N%conns-i)) // b.N lines in all
+				wg.Go(func() {
+					got := make([]byte, len(line))
+					for range n {
+						if _, err := c.Write(line); err != nil {
+							b.Error(err)
+							return
+						}
+						if _, err := io.ReadFull(c, got); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
 		})
-		b.Run(name+"/impl=baseline", func(b *testing.B) {
-			ln := listen(b)
-			go baseline.ServeEcho(ln)
-			roundTrips(b, ln.Addr().String(), line)
-			ln.Close()
-		})
+	}
+}
+
+// benchImpls are the servers the benchmarks compare: chansync's default
+// (goroutine) mode, its reactor mode where it runs, and the baseline.
+func benchImpls() []string {
+	impls := []string{"chansync"}
+	if len(supportedModes(ModeReactor)) > 0 {
+		impls = append(impls, "reactor")
+	}
+	return append(impls, "baseline")
+}
+
+// benchServer serves impl on a loopback port until stop is called.
+func benchServer(b *testing.B, impl string) (addr string, stop func()) {
+	ln := listen(b)
+	if impl == "baseline" {
+		go baseline.ServeEcho(ln)
+		return ln.Addr().String(), func() { ln.Close() }
+	}
+	cfg := Config{Logger: slog.New(slog.DiscardHandler)}
+	if impl == "reactor" {
+		cfg.Mode = ModeReactor
+	}
+	srv, err := NewServer(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), ln) }()
+	return ln.Addr().String(), func() {
+		srv.Shutdown(context.Background())
+		<-done
 	}
 }
 

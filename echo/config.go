@@ -25,6 +25,14 @@ const (
 	// (the kernel completes the handshake) but get no echo until every
 	// client ahead of them has gone. Kept to show the bug.
 	ModeSequential Mode = "sequential"
+	// ModeReactor serves every connection as a state machine polled by an
+	// executor and woken by a reactor (internal/async): the tutorial's
+	// picture of what tokio::spawn does underneath. No goroutine per
+	// connection: a connection is a task holding its socket, its state and
+	// one timer, and the reactor's goroutine polls whichever are ready (with
+	// a helper per other processor when many are). Linux only (epoll); the
+	// listener must be a TCP (or other socket) listener.
+	ModeReactor Mode = "reactor"
 )
 
 // Config is the server's configuration. A zero field takes its default.
@@ -75,8 +83,12 @@ func (c Config) withDefaults() (Config, error) {
 	case "":
 		c.Mode = ModeGoroutine
 	case ModeGoroutine, ModeThread, ModeSequential:
+	case ModeReactor:
+		if err := reactorSupported(); err != nil {
+			return c, err
+		}
 	default:
-		return c, fmt.Errorf("echo: unknown mode %q (want goroutine, thread or sequential)", c.Mode)
+		return c, fmt.Errorf("echo: unknown mode %q (want goroutine, thread, sequential or reactor)", c.Mode)
 	}
 	for _, f := range []struct {
 		name string

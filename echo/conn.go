@@ -20,6 +20,12 @@ const (
 	reasonTooLong = "line too long"
 )
 
+// What the server says before it ends a connection on purpose.
+const (
+	msgTooLong = "ERR line too long\n"
+	msgBusy    = "ERR server busy\n"
+)
+
 // errNothingArrived is what a look at the socket (session.look) finds when
 // the client has sent nothing the server has not read.
 var errNothingArrived = errors.New("echo: nothing arrived")
@@ -376,7 +382,7 @@ func (s *Server) closeConn(c *conn, reason string) {
 	case reasonShutdown:
 		s.linger(c)
 	case reasonTooLong:
-		s.sayAndLinger(c, "ERR line too long\n")
+		s.sayAndLinger(c, msgTooLong)
 	}
 	c.nc.Close()
 }
@@ -402,7 +408,13 @@ func (s *Server) sayAndLinger(c *conn, line string) {
 // has nothing in flight to lose.
 func (s *Server) linger(c *conn) {
 	cw, ok := c.nc.(interface{ CloseWrite() error })
-	if !ok || cw.CloseWrite() != nil {
+	if !ok {
+		return
+	}
+	if s.beforeEnd != nil {
+		s.beforeEnd(c.remote())
+	}
+	if cw.CloseWrite() != nil {
 		return
 	}
 	deadline := s.lingerDeadline()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"slices"
 	"testing"
 	"time"
 )
@@ -23,7 +22,7 @@ import (
 func TestShutdownFinishesBytesThatArrivedDuringAWrite(t *testing.T) {
 	forEachMode(t, Config{MaxLineBytes: 2 << 20}, func(t *testing.T, cfg Config) {
 		ln := probeListen(t)
-		ln.sendBuffer = 16 << 10
+		ln.setSendBuffer(t, 16<<10)
 		srv, book := serveOn(t, cfg, ln)
 		c := dial(t, ln.Addr().String())
 		c.SetReadBuffer(16 << 10)
@@ -36,7 +35,7 @@ func TestShutdownFinishesBytesThatArrivedDuringAWrite(t *testing.T) {
 		}
 		echo := readN(t, c, 1) // the server has read the whole line and is writing
 		io.WriteString(c, "one\nin fli")
-		if err := awaitUnread(ln.serverSide(t, c), len("one\nin fli")); err != nil {
+		if err := awaitUnread(ln.serverSide(c), len("one\nin fli")); err != nil {
 			t.Fatal(err)
 		}
 		shut := shutdownAsync(srv, 10*time.Second)
@@ -84,7 +83,7 @@ func TestEndingOnPurposeDeliversEverything(t *testing.T) {
 		name: "shutdown",
 		then: func(t *testing.T, srv *Server, c *net.TCPConn) {
 			io.WriteString(c, "a\n")
-			if err := awaitUnread(c, 2); err != nil { // echoed, left unread: the server is idle
+			if err := awaitUnread(ends(c), 2); err != nil { // echoed, left unread: the server is idle
 				t.Fatal(err)
 			}
 			shutdownAsync(srv, 10*time.Second)
@@ -112,21 +111,24 @@ func TestEndingOnPurposeDeliversEverything(t *testing.T) {
 		except: []Mode{ModeSequential},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			modes := slices.DeleteFunc(slices.Clone(testModes), func(m Mode) bool { return slices.Contains(tc.except, m) })
-			forModes(t, modes, tc.cfg, func(t *testing.T, cfg Config) {
+			forModes(t, modesExcept(tc.except...), tc.cfg, func(t *testing.T, cfg Config) {
 				ln := probeListen(t)
 				target := make(chan *net.TCPConn, 1)
-				ln.beforeClose = func(server *net.TCPConn) {
+				ln.beforeClose = func(remote string) {
 					c := <-target
 					target <- c
-					if server.RemoteAddr().String() != c.LocalAddr().String() {
+					if remote != c.LocalAddr().String() {
 						return // another client of the test
 					}
 					if _, err := io.WriteString(c, "late\n"); err != nil {
 						t.Errorf("client's last-moment write: %v", err)
 						return
 					}
-					if err := awaitUnread(server, len("late\n")); err != nil {
+					server, err := ln.serverSideOf(remote)
+					if err == nil {
+						err = awaitUnread(server, len("late\n"))
+					}
+					if err != nil {
 						t.Error(err)
 					}
 				}

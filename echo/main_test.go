@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,9 @@ func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
 func serveOn(t *testing.T, cfg Config, ln net.Listener) (*Server, *logBook) {
 	t.Helper()
 	srv, book := loggedServer(t, cfg)
+	if p, ok := ln.(*probeListener); ok {
+		srv.beforeEnd = p.beforeClose
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(context.Background(), ln) }()
 	for srv.Addr() == nil {
@@ -144,13 +148,31 @@ func shutdownAsync(srv *Server, drain time.Duration) <-chan error {
 }
 
 // testModes are the modes the behaviour tests run against. Every mode must
-// keep every behaviour they check; a new mode is added here.
-var testModes = []Mode{ModeGoroutine, ModeThread, ModeSequential}
+// keep every behaviour they check; a new mode is added here. Reactor mode
+// runs where it is supported (Linux).
+var testModes = supportedModes(ModeGoroutine, ModeThread, ModeSequential, ModeReactor)
+
+// supportedModes returns those of modes that NewServer accepts here.
+func supportedModes(modes ...Mode) []Mode {
+	var out []Mode
+	for _, m := range modes {
+		if _, err := NewServer(Config{Mode: m}); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
 
 // forEachMode runs test as a subtest for each of testModes, with cfg's
 // Mode set to it.
 func forEachMode(t *testing.T, cfg Config, test func(t *testing.T, cfg Config)) {
 	forModes(t, testModes, cfg, test)
+}
+
+// modesExcept returns testModes without the modes given: those a case does
+// not apply to.
+func modesExcept(except ...Mode) []Mode {
+	return slices.DeleteFunc(slices.Clone(testModes), func(m Mode) bool { return slices.Contains(except, m) })
 }
 
 // forModes runs test as a subtest for each of modes, with cfg's Mode set

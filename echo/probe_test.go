@@ -1,33 +1,29 @@
 package echo
 
 import (
-	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // probeListener is a loopback TCP listener that lets a test see the
-// server's side of each connection: the bytes waiting unread in its socket,
-// and the moment the server starts to close it. It is how the tests put a
-// client's bytes into a server's socket at an exact point of the server's
-// work, with real sockets, whatever the server's mode.
+// server's side of each connection: the bytes waiting unread in its socket
+// (asked of the kernel, so it works whoever holds the socket, reactor mode
+// included), and the moment the server starts to end it on purpose. It is
+// how the tests put a client's bytes into a server's socket at an exact
+// point of the server's work, with real sockets, whatever the server's mode.
 type probeListener struct {
 	*net.TCPListener
 
-	// sendBuffer, if positive, is the send buffer (SO_SNDBUF) of every
-	// accepted connection: small, a client that stops reading stops the
-	// server in the middle of a write.
-	sendBuffer int
-	// beforeClose, if set, runs once per connection when the server first
-	// calls CloseWrite or Close on it, before the call takes effect.
-	beforeClose func(server *net.TCPConn)
+	// beforeClose, if set before the server starts, runs when the server is
+	// about to send the end of the stream on a connection it ends on
+	// purpose, with the client's address (see Server.beforeEnd).
+	beforeClose func(remote string)
 
-	conns    chan map[string]*net.TCPConn // one slot: accepted, by the client's address
-	accepted chan struct{}                // a token after each accept
-	closed   chan struct{}                // closed when the server closes the listener
+	closed chan struct{} // closed when the server closes the listener
 }
 
 func probeListen(t *testing.T) *probeListener {
@@ -36,37 +32,25 @@ func probeListen(t *testing.T) *probeListener {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &probeListener{
-		TCPListener: ln.(*net.TCPListener),
-		conns:       make(chan map[string]*net.TCPConn, 1),
-		accepted:    make(chan struct{}, 1),
-		closed:      make(chan struct{}),
-	}
-	p.conns <- map[string]*net.TCPConn{}
-	return p
+	return &probeListener{TCPListener: ln.(*net.TCPListener), closed: make(chan struct{})}
 }
 
-func (p *probeListener) Accept() (net.Conn, error) {
-	c, err := p.TCPListener.AcceptTCP()
+// setSendBuffer sets the send buffer (SO_SNDBUF) of every connection the
+// listener accepts from now on (an accepted socket inherits it from the
+// listening one): small, a client that stops reading stops the server in
+// the middle of a write.
+func (p *probeListener) setSendBuffer(t *testing.T, bytes int) {
+	t.Helper()
+	raw, err := p.SyscallConn()
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	if p.sendBuffer > 0 {
-		c.SetWriteBuffer(p.sendBuffer)
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, bytes)
+	}); err != nil || serr != nil {
+		t.Fatal(err, serr)
 	}
-	m := <-p.conns
-	m[c.RemoteAddr().String()] = c
-	p.conns <- m
-	select {
-	case p.accepted <- struct{}{}:
-	default:
-	}
-	if p.beforeClose != nil {
-		hook := make(chan func(), 1)
-		hook <- func() { p.beforeClose(c) }
-		return &hookedConn{c, hook}, nil
-	}
-	return c, nil
 }
 
 func (p *probeListener) Close() error {
@@ -78,95 +62,60 @@ func (p *probeListener) Close() error {
 	return p.TCPListener.Close()
 }
 
-// serverSide waits until the server has accepted client and returns the
-// server's end of the connection.
-func (p *probeListener) serverSide(t *testing.T, client net.Conn) *net.TCPConn {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		m := <-p.conns
-		c := m[client.LocalAddr().String()]
-		p.conns <- m
-		if c != nil {
-			return c
-		}
-		select {
-		case <-p.accepted:
-		case <-timeout:
-			t.Fatalf("the server did not accept %v", client.LocalAddr())
-		}
-	}
+// A sockID names one end of a TCP connection by its local and remote
+// addresses.
+type sockID struct{ local, remote netip.AddrPort }
+
+// ends returns the sockID of c's own end.
+func ends(c net.Conn) sockID {
+	return sockID{c.LocalAddr().(*net.TCPAddr).AddrPort(), c.RemoteAddr().(*net.TCPAddr).AddrPort()}
 }
 
-// hookedConn runs its hook once, before the server's first CloseWrite or
-// Close. Everything else (SyscallConn included) is the TCP connection's own.
-type hookedConn struct {
-	*net.TCPConn
-	hook chan func() // one slot, emptied by the first caller
+// serverSide returns the server's end of client's connection.
+func (p *probeListener) serverSide(client net.Conn) sockID {
+	return sockID{p.Addr().(*net.TCPAddr).AddrPort(), client.LocalAddr().(*net.TCPAddr).AddrPort()}
 }
 
-func (c *hookedConn) runHook() {
-	select {
-	case f := <-c.hook:
-		f()
-	default:
-	}
+// serverSideOf returns the server's end of the connection from remote (as
+// a beforeClose hook is given it).
+func (p *probeListener) serverSideOf(remote string) (sockID, error) {
+	r, err := netip.ParseAddrPort(remote)
+	return sockID{p.Addr().(*net.TCPAddr).AddrPort(), r}, err
 }
 
-func (c *hookedConn) CloseWrite() error {
-	c.runHook()
-	return c.TCPConn.CloseWrite()
+// awaitUnread waits until at least n bytes wait unread in s. It returns an
+// error rather than failing the test, so that a server goroutine (a
+// beforeClose hook) may call it.
+func awaitUnread(s sockID, n int) error {
+	return awaitQueue(s, func(q int) bool { return q >= n })
 }
 
-func (c *hookedConn) Close() error {
-	c.runHook()
-	return c.TCPConn.Close()
+// awaitAllRead waits until no byte waits unread in s.
+func awaitAllRead(s sockID) error {
+	return awaitQueue(s, func(q int) bool { return q == 0 })
 }
 
-// unread returns how many bytes wait in c's socket, received and not yet
-// read, looking without taking them (MSG_PEEK).
-func unread(c *net.TCPConn) (int, error) {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	buf := make([]byte, 64<<10)
-	var n int
-	var rerr error
-	if err := raw.Control(func(fd uintptr) {
-		n, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	}); err != nil {
-		return 0, err
-	}
-	if errors.Is(rerr, syscall.EAGAIN) {
-		return 0, nil
-	}
-	return max(n, 0), rerr
+// awaitAcked waits until everything s has sent has arrived in its peer's
+// socket (acknowledged).
+func awaitAcked(s sockID) error {
+	return awaitQueueOf(s, unacked, func(q int) bool { return q == 0 })
 }
 
-// awaitUnread waits until at least n bytes wait unread in c's socket. It
-// returns an error rather than failing the test, so that a server
-// goroutine (a beforeClose hook) may call it.
-func awaitUnread(c *net.TCPConn, n int) error {
-	return awaitQueue(c, func(q int) bool { return q >= n })
+func awaitQueue(s sockID, ok func(unread int) bool) error {
+	return awaitQueueOf(s, unread, ok)
 }
 
-// awaitAllRead waits until no byte waits unread in c's socket.
-func awaitAllRead(c *net.TCPConn) error {
-	return awaitQueue(c, func(q int) bool { return q == 0 })
-}
-
-func awaitQueue(c *net.TCPConn, ok func(unread int) bool) error {
+func awaitQueueOf(s sockID, queue func(sockID) (int, error), ok func(int) bool) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		q, err := unread(c)
+		q, err := queue(s)
 		switch {
 		case err != nil:
 			return err
 		case ok(q):
 			return nil
 		case time.Now().After(deadline):
-			return fmt.Errorf("%d bytes wait unread in the socket, for 10s", q)
+			return fmt.Errorf("%d bytes wait in the socket's queue, for 10s", q)
 		}
 		time.Sleep(100 * time.Microsecond)
 	}

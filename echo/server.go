@@ -14,9 +14,12 @@
 // The serve loop is the only owner of the set of live connections, so it
 // needs no lock: every change arrives on a channel. A connection takes a
 // permit from a csp.Semaphore of Config.MaxConns; one over the limit is told
-// "ERR server busy" and closed. Each connection enforces its own limits with
-// read and write deadlines: the idle timeout between lines, the line timeout
-// once a line has begun, the write timeout, and the maximum line length.
+// "ERR server busy" and closed. Each connection enforces its own limits
+// with read and write deadlines: the idle timeout between lines, the line
+// timeout once a line has begun, the write timeout, and the maximum line
+// length. In reactor mode (ModeReactor, reactor.go) the loop spawns a task
+// on an executor where the picture starts a goroutine, and the task keeps
+// the same limits with a timer of the reactor that wakes it.
 //
 // Shutdown follows net/http's order: stop accepting at once, close idle
 // connections at once, let a connection in the middle of a line finish it and
@@ -61,6 +64,11 @@ type Server struct {
 	// drainDeadline is the first Shutdown's context deadline (zero if
 	// none). It is written before shutdown is closed and read only after.
 	drainDeadline time.Time
+
+	// beforeEnd, if set (by tests), runs just before the server sends the
+	// end of the stream on a connection it ends on purpose (see linger),
+	// with the client's address.
+	beforeEnd func(remote string)
 }
 
 type phase int
@@ -206,23 +214,50 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// ended is what a connection's goroutine reports to the serve loop.
+// ended is what a connection reports to the serve loop when it is over.
 type ended struct {
 	id  uint64
 	cut bool // cut at the drain deadline with a line unfinished
 }
 
+// liveConn is a connection as the serve loop keeps it: a goroutine's *conn,
+// or a reactor-mode task.
+type liveConn interface {
+	// wake has the connection look at the shutdown at once.
+	wake(now time.Time)
+	// cut ends the connection at once.
+	cut()
+}
+
+func (c *conn) wake(now time.Time) { c.nc.SetReadDeadline(now) }
+func (c *conn) cut()               { c.nc.Close() }
+
 // loop is the select-driven heart of Serve. It alone owns the live set.
 func (s *Server) loop(ctx context.Context, ln net.Listener) error {
 	log := s.cfg.Logger
-	accepted := make(chan net.Conn)
+	accepted := make(chan net.Conn) // goroutine modes
+	sockets := make(chan socket)    // reactor mode
+	var endings <-chan struct{}     // reactor mode: tasks have ended
 	acceptErrs := make(chan error)
 	stop := make(chan struct{})
 	acceptorDone := make(chan struct{})
-	go accept(ln, accepted, acceptErrs, stop, acceptorDone)
+	var rt *reactorRuntime
+	if s.cfg.Mode == ModeReactor {
+		var err error
+		if rt, err = s.newReactorRuntime(ln); err != nil {
+			ln.Close()
+			return err
+		}
+		defer rt.close()
+		endings = rt.ends.signal
+		go rt.accept(sockets, acceptErrs, stop, acceptorDone)
+	} else {
+		go accept(ln, accepted, acceptErrs, stop, acceptorDone)
+	}
 
-	live := make(map[uint64]*conn)
+	live := make(map[uint64]liveConn)
 	finished := make(chan ended)
+	var ends []ended
 	cut := 0
 	defer func() {
 		st := <-s.state
@@ -241,19 +276,25 @@ func (s *Server) loop(ctx context.Context, ln net.Listener) error {
 		if !draining {
 			draining = true
 			close(stop)
+			if rt != nil {
+				rt.stopAccepting()
+			}
 			ln.Close()
 		}
 	}
 	cutAll := func() {
+		if rt != nil {
+			rt.cutting()
+		}
 		for _, c := range live {
-			c.nc.Close()
+			c.cut()
 		}
 	}
 
 	for !draining || len(live) > 0 {
-		acceptCh := accepted
+		acceptCh, socketCh := accepted, sockets
 		if draining || (s.cfg.Mode == ModeSequential && len(live) > 0) {
-			acceptCh = nil // the sequential bug: nobody new until the client is gone
+			acceptCh, socketCh = nil, nil // the sequential bug: nobody new until the client is gone
 		}
 		select {
 		case nc := <-acceptCh:
@@ -267,10 +308,27 @@ func (s *Server) loop(ctx context.Context, ln net.Listener) error {
 			log.Info("Accepted connection", "conn", c.id, "remote", c.remote())
 			go s.run(c, finished)
 
+		case sock := <-socketCh:
+			nextID++
+			admitted := s.limit.TryAcquire()
+			if admitted {
+				log.Info("Accepted connection", "conn", nextID, "remote", remoteText(sock.remote))
+			}
+			live[nextID] = rt.spawn(nextID, sock, admitted)
+
 		case e := <-finished:
 			delete(live, e.id)
 			if e.cut {
 				cut++
+			}
+
+		case <-endings:
+			ends = rt.ends.take(ends)
+			for _, e := range ends {
+				delete(live, e.id)
+				if e.cut {
+					cut++
+				}
 			}
 
 		case err := <-acceptErrs:
@@ -292,7 +350,7 @@ func (s *Server) loop(ctx context.Context, ln net.Listener) error {
 			// of a line goes on until the drain deadline.
 			now := time.Now()
 			for _, c := range live {
-				c.nc.SetReadDeadline(now)
+				c.wake(now)
 			}
 
 		case <-ctxDone:
@@ -321,16 +379,22 @@ func (e *retryError) Error() string { return fmt.Sprintf("%v (retrying in %v)", 
 // or accepting fails for good. On a temporary error it reports it and backs
 // off, 5 ms doubling to 1 s, as net/http does.
 func accept(ln net.Listener, accepted chan<- net.Conn, errs chan<- error, stop <-chan struct{}, done chan<- struct{}) {
+	acceptLoop(ln.Accept, net.Conn.Close, accepted, errs, stop, done)
+}
+
+// acceptLoop is accept for any kind of accepted connection: next accepts
+// one, discard closes one that the loop will not take.
+func acceptLoop[C any](next func() (C, error), discard func(C) error, accepted chan<- C, errs chan<- error, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	var delay time.Duration
 	for {
-		nc, err := ln.Accept()
+		nc, err := next()
 		if err == nil {
 			delay = 0
 			select {
 			case accepted <- nc:
 			case <-stop:
-				nc.Close() // accepted after shutdown began
+				discard(nc) // accepted after shutdown began
 				return
 			}
 			continue
@@ -403,20 +467,31 @@ func (s *Server) finish(c *conn, reason string, finished chan<- ended) {
 //
 //go:noinline
 func (s *Server) logEnd(c *conn, reason string) {
-	attrs := []any{"conn", c.id, "remote", c.remote(), "lines", c.lines, "bytes", c.bytes,
-		"duration", time.Since(time.Unix(0, c.start)).Round(time.Microsecond), "reason", reason}
-	if c.thread != 0 {
-		attrs = append(attrs, "thread", c.thread)
+	s.logEnded(c.id, c.remote(), c.lines, c.bytes, c.start, c.thread, reason)
+}
+
+// logEnded writes a connection's "Connection ended" record, in every mode.
+// start is in Unix ns; thread is 0 outside thread mode.
+func (s *Server) logEnded(id uint64, remote string, lines, bytes, start int64, thread int, reason string) {
+	attrs := []any{"conn", id, "remote", remote, "lines", lines, "bytes", bytes,
+		"duration", time.Since(time.Unix(0, start)).Round(time.Microsecond), "reason", reason}
+	if thread != 0 {
+		attrs = append(attrs, "thread", thread)
 	}
 	s.cfg.Logger.Info("Connection ended", attrs...)
 }
 
 // reject tells a client over the connection limit and closes it.
 func (s *Server) reject(c *conn, finished chan<- ended) {
-	s.sayAndLinger(c, "ERR server busy\n")
+	s.sayAndLinger(c, msgBusy)
 	c.nc.Close()
-	s.cfg.Logger.Warn("Connection refused", "conn", c.id, "remote", c.remote(), "reason", "server busy")
+	s.logRefused(c.id, c.remote())
 	finished <- ended{id: c.id}
+}
+
+// logRefused writes the record of a client refused over the limit.
+func (s *Server) logRefused(id uint64, remote string) {
+	s.cfg.Logger.Warn("Connection refused", "conn", id, "remote", remote, "reason", "server busy")
 }
 
 func isClosed(ch <-chan struct{}) bool {

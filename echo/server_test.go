@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,177 +17,198 @@ import (
 )
 
 func TestEchoBytesExactly(t *testing.T) {
-	_, addr, _ := tcpServer(t, Config{})
-	c := dial(t, addr)
-	var sent bytes.Buffer
-	sent.WriteString("crlf stays\r\n")
-	sent.WriteString("nul \x00 inside\n")
-	sent.WriteString("invalid utf-8 \xff\xfe\xc3\x28\n")
-	for b := range 256 {
-		sent.WriteByte(byte(b)) // every byte value; '\n' (10) ends a line
-	}
-	sent.WriteString("\n")
-	want := sent.Bytes()
-	c.Write(want)
-	c.Write([]byte("and a tail without newline"))
-	c.CloseWrite()
-	if got := readAll(t, c); !bytes.Equal(got, want) {
-		t.Fatalf("echo differs:\n got %q\nwant %q", got, want)
-	}
+	forEachMode(t, Config{}, func(t *testing.T, cfg Config) {
+		_, addr, _ := tcpServer(t, cfg)
+		c := dial(t, addr)
+		var sent bytes.Buffer
+		sent.WriteString("crlf stays\r\n")
+		sent.WriteString("nul \x00 inside\n")
+		sent.WriteString("invalid utf-8 \xff\xfe\xc3\x28\n")
+		for b := range 256 {
+			sent.WriteByte(byte(b)) // every byte value; '\n' (10) ends a line
+		}
+		sent.WriteString("\n")
+		want := sent.Bytes()
+		c.Write(want)
+		c.Write([]byte("and a tail without newline"))
+		c.CloseWrite()
+		if got := readAll(t, c); !bytes.Equal(got, want) {
+			t.Fatalf("echo differs:\n got %q\nwant %q", got, want)
+		}
+	})
 }
 
 func TestEchoLineInOneBytePieces(t *testing.T) {
-	_, addr, _ := tcpServer(t, Config{})
-	c := dial(t, addr)
-	line := []byte("one byte at a time\n")
-	for i := range line {
-		if _, err := c.Write(line[i : i+1]); err != nil {
-			t.Fatal(err)
+	forEachMode(t, Config{}, func(t *testing.T, cfg Config) {
+		_, addr, _ := tcpServer(t, cfg)
+		c := dial(t, addr)
+		line := []byte("one byte at a time\n")
+		for i := range line {
+			if _, err := c.Write(line[i : i+1]); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	c.CloseWrite()
-	if got := readAll(t, c); !bytes.Equal(got, line) {
-		t.Fatalf("got %q, want the line once, whole: %q", got, line)
-	}
+		c.CloseWrite()
+		if got := readAll(t, c); !bytes.Equal(got, line) {
+			t.Fatalf("got %q, want the line once, whole: %q", got, line)
+		}
+	})
 }
 
 func TestEchoManyLinesInOneWrite(t *testing.T) {
-	_, addr, _ := tcpServer(t, Config{})
-	c := dial(t, addr)
-	var lines bytes.Buffer
-	for i := range 500 {
-		fmt.Fprintf(&lines, "line %d\n", i)
-	}
-	c.Write(lines.Bytes())
-	c.CloseWrite()
-	if got := readAll(t, c); !bytes.Equal(got, lines.Bytes()) {
-		t.Fatalf("got %d bytes, want the %d bytes of 500 lines in order", len(got), lines.Len())
-	}
+	forEachMode(t, Config{}, func(t *testing.T, cfg Config) {
+		_, addr, _ := tcpServer(t, cfg)
+		c := dial(t, addr)
+		var lines bytes.Buffer
+		for i := range 500 {
+			fmt.Fprintf(&lines, "line %d\n", i)
+		}
+		c.Write(lines.Bytes())
+		c.CloseWrite()
+		if got := readAll(t, c); !bytes.Equal(got, lines.Bytes()) {
+			t.Fatalf("got %d bytes, want the %d bytes of 500 lines in order", len(got), lines.Len())
+		}
+	})
 }
 
 func TestEchoHalfCloseAnswersEveryLineThenCloses(t *testing.T) {
-	_, addr, book := tcpServer(t, Config{})
-	c := dial(t, addr)
-	c.Write([]byte("first\nsecond\nthird, unfinished"))
-	c.CloseWrite()
-	if got := string(readAll(t, c)); got != "first\nsecond\n" {
-		t.Fatalf("got %q, want the two complete lines and no tail", got)
-	}
-	book.waitFor(t, "the connection's end", func() bool { return len(book.records("Connection ended")) == 1 })
-	r := book.records("Connection ended")[0]
-	if r["reason"] != "client closed" || r["lines"] != 2.0 || r["bytes"] != 13.0 {
-		t.Fatalf("end record %v, want reason \"client closed\", 2 lines, 13 bytes", r)
-	}
-	for _, key := range []string{"conn", "remote", "duration"} {
-		if _, ok := r[key]; !ok {
-			t.Errorf("end record lacks %q: %v", key, r)
+	forEachMode(t, Config{}, func(t *testing.T, cfg Config) {
+		_, addr, book := tcpServer(t, cfg)
+		c := dial(t, addr)
+		c.Write([]byte("first\nsecond\nthird, unfinished"))
+		c.CloseWrite()
+		if got := string(readAll(t, c)); got != "first\nsecond\n" {
+			t.Fatalf("got %q, want the two complete lines and no tail", got)
 		}
-	}
+		book.waitFor(t, "the connection's end", func() bool { return len(book.records("Connection ended")) == 1 })
+		r := book.records("Connection ended")[0]
+		if r["reason"] != "client closed" || r["lines"] != 2.0 || r["bytes"] != 13.0 {
+			t.Fatalf("end record %v, want reason \"client closed\", 2 lines, 13 bytes", r)
+		}
+		for _, key := range []string{"conn", "remote", "duration"} {
+			if _, ok := r[key]; !ok {
+				t.Errorf("end record lacks %q: %v", key, r)
+			}
+		}
+	})
 }
 
 func TestEchoLineTooLong(t *testing.T) {
-	_, addr, book := tcpServer(t, Config{MaxLineBytes: 16})
-	c := dial(t, addr)
-	exact := "fifteen chars!!\n" // 16 bytes: allowed
-	c.Write([]byte(exact + "this line is far longer than sixteen bytes\nnever read\n"))
-	if got := string(readAll(t, c)); got != exact+"ERR line too long\n" {
-		t.Fatalf("got %q, want the allowed line then ERR line too long", got)
-	}
-	book.waitFor(t, "the end record", func() bool { return book.endReasons()[1] == "line too long" })
+	forEachMode(t, Config{MaxLineBytes: 16}, func(t *testing.T, cfg Config) {
+		_, addr, book := tcpServer(t, cfg)
+		c := dial(t, addr)
+		exact := "fifteen chars!!\n" // 16 bytes: allowed
+		c.Write([]byte(exact + "this line is far longer than sixteen bytes\nnever read\n"))
+		if got := string(readAll(t, c)); got != exact+"ERR line too long\n" {
+			t.Fatalf("got %q, want the allowed line then ERR line too long", got)
+		}
+		c.Close() // the server lingers until the client closes
+		book.waitFor(t, "the end record", func() bool { return book.endReasons()[1] == "line too long" })
+	})
 }
 
 func TestEchoPartialLineTooLong(t *testing.T) {
-	_, addr, _ := tcpServer(t, Config{MaxLineBytes: 16})
-	c := dial(t, addr)
-	c.Write(bytes.Repeat([]byte("x"), 16)) // no newline: can only get longer
-	if got := string(readAll(t, c)); got != "ERR line too long\n" {
-		t.Fatalf("got %q, want ERR line too long", got)
-	}
+	forEachMode(t, Config{MaxLineBytes: 16}, func(t *testing.T, cfg Config) {
+		_, addr, _ := tcpServer(t, cfg)
+		c := dial(t, addr)
+		c.Write(bytes.Repeat([]byte("x"), 16)) // no newline: can only get longer
+		if got := string(readAll(t, c)); got != "ERR line too long\n" {
+			t.Fatalf("got %q, want ERR line too long", got)
+		}
+	})
 }
 
+// The sequential loop accepts nobody while it serves a client, so nobody is
+// ever over the limit there.
 func TestEchoServerBusy(t *testing.T) {
-	_, addr, book := tcpServer(t, Config{MaxConns: 1})
-	first := dial(t, addr)
-	first.Write([]byte("hold\n"))
-	readN(t, first, 5)
-	second := dial(t, addr)
-	if got := string(readAll(t, second)); got != "ERR server busy\n" {
-		t.Fatalf("second client got %q, want ERR server busy", got)
-	}
-	// The permit comes back when the first client leaves.
-	first.Close()
-	book.waitFor(t, "the first connection's end", func() bool { return book.endReasons()[1] != "" })
-	third := dial(t, addr)
-	third.Write([]byte("room again\n"))
-	if got := string(readN(t, third, 11)); got != "room again\n" {
-		t.Fatalf("third client got %q", got)
-	}
+	forModes(t, modesExcept(ModeSequential), Config{MaxConns: 1}, func(t *testing.T, cfg Config) {
+		_, addr, book := tcpServer(t, cfg)
+		first := dial(t, addr)
+		first.Write([]byte("hold\n"))
+		readN(t, first, 5)
+		second := dial(t, addr)
+		if got := string(readAll(t, second)); got != "ERR server busy\n" {
+			t.Fatalf("second client got %q, want ERR server busy", got)
+		}
+		// The permit comes back when the first client leaves.
+		first.Close()
+		book.waitFor(t, "the first connection's end", func() bool { return book.endReasons()[1] != "" })
+		third := dial(t, addr)
+		third.Write([]byte("room again\n"))
+		if got := string(readN(t, third, 11)); got != "room again\n" {
+			t.Fatalf("third client got %q", got)
+		}
+	})
 }
 
 func TestEchoWriteTimeoutOverTCP(t *testing.T) {
-	_, addr, book := tcpServer(t, Config{WriteTimeout: 200 * time.Millisecond})
-	c := dial(t, addr)
-	// Send and never read: the socket buffers fill, the server's write
-	// blocks, and the write timeout ends the connection.
-	line := append(bytes.Repeat([]byte("w"), 1023), '\n')
-	for {
-		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		if _, err := c.Write(line); err != nil {
-			break // the server stopped reading, then closed
+	forEachMode(t, Config{WriteTimeout: 200 * time.Millisecond}, func(t *testing.T, cfg Config) {
+		_, addr, book := tcpServer(t, cfg)
+		c := dial(t, addr)
+		// Send and never read: the socket buffers fill, the server's write
+		// blocks, and the write timeout ends the connection.
+		line := append(bytes.Repeat([]byte("w"), 1023), '\n')
+		for {
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.Write(line); err != nil {
+				break // the server stopped reading, then closed
+			}
+			if len(book.endReasons()) > 0 {
+				break
+			}
 		}
-		if len(book.endReasons()) > 0 {
-			break
-		}
-	}
-	book.waitFor(t, "the write timeout", func() bool { return book.endReasons()[1] == "write timeout" })
+		book.waitFor(t, "the write timeout", func() bool { return book.endReasons()[1] == "write timeout" })
+	})
 }
 
 // TestEchoManyClients has 1,000 clients at once, each sending random lines
 // in random pieces, and checks every echo byte for byte.
 func TestEchoManyClients(t *testing.T) {
 	const clients, linesEach = 1000, 20
-	_, addr, book := tcpServer(t, Config{})
-	var wg conc.WaitGroup
-	errs := make(chan error, clients)
-	for i := range clients {
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(i), 1))
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			var want bytes.Buffer
-			for range linesEach {
-				n := 1 + r.IntN(200)
-				for range n {
-					want.WriteByte(byte(r.IntN(256)))
+	forEachMode(t, Config{}, func(t *testing.T, cfg Config) {
+		_, addr, book := tcpServer(t, cfg)
+		var wg conc.WaitGroup
+		errs := make(chan error, clients)
+		for i := range clients {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(uint64(i), 1))
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					errs <- err
+					return
 				}
-				want.WriteByte('\n')
-			}
-			go func() {
-				rest := want.Bytes()
-				for len(rest) > 0 {
-					k := min(len(rest), 1+r.IntN(300))
-					c.Write(rest[:k])
-					rest = rest[k:]
+				defer c.Close()
+				var want bytes.Buffer
+				for range linesEach {
+					n := 1 + r.IntN(200)
+					for range n {
+						want.WriteByte(byte(r.IntN(256)))
+					}
+					want.WriteByte('\n')
 				}
-				c.(*net.TCPConn).CloseWrite()
-			}()
-			c.SetReadDeadline(time.Now().Add(60 * time.Second))
-			got, err := io.ReadAll(c)
-			if err != nil || !bytes.Equal(got, want.Bytes()) {
-				errs <- fmt.Errorf("client %d: %d of %d bytes echoed correctly, err %v", i, commonPrefix(got, want.Bytes()), want.Len(), err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	book.waitFor(t, "every connection's end", func() bool { return len(book.records("Connection ended")) == clients })
+				go func() {
+					rest := want.Bytes()
+					for len(rest) > 0 {
+						k := min(len(rest), 1+r.IntN(300))
+						c.Write(rest[:k])
+						rest = rest[k:]
+					}
+					c.(*net.TCPConn).CloseWrite()
+				}()
+				c.SetReadDeadline(time.Now().Add(60 * time.Second))
+				got, err := io.ReadAll(c)
+				if err != nil || !bytes.Equal(got, want.Bytes()) {
+					errs <- fmt.Errorf("client %d: %d of %d bytes echoed correctly, err %v", i, commonPrefix(got, want.Bytes()), want.Len(), err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		book.waitFor(t, "every connection's end", func() bool { return len(book.records("Connection ended")) == clients })
+	})
 }
 
 func commonPrefix(a, b []byte) int {
@@ -232,6 +255,10 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := NewServer(cfg); err == nil {
 			t.Errorf("NewServer(%+v) accepted a bad config", cfg)
 		}
+	}
+	_, err := NewServer(Config{Mode: ModeReactor})
+	if onLinux := runtime.GOOS == "linux"; onLinux != (err == nil) || !onLinux && !strings.Contains(err.Error(), "needs Linux") {
+		t.Errorf("NewServer in reactor mode on %s: %v", runtime.GOOS, err)
 	}
 	srv, err := NewServer(Config{})
 	if err != nil {

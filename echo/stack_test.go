@@ -49,7 +49,7 @@ func TestIdleConnectionKeepsItsFirstStack(t *testing.T) {
 	idleConns := func(n int) {
 		for range n {
 			c := dial(t, ln.Addr().String())
-			server := ln.serverSide(t, c)
+			server := ln.serverSide(c)
 			// A whole line; a line in two pieces, the second sent once
 			// the server has read the first; a line of several reads.
 			for _, pieces := range [][]string{{"a short line\n"}, {"a line ", "in two pieces\n"}, {string(long)}} {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -92,9 +94,20 @@ func (p *echoProcess) exitCode(t *testing.T) int {
 	return -1
 }
 
-// echoModes are the server modes the end-to-end shutdown tests run against;
-// a new mode is added here.
-var echoModes = []string{"goroutine", "thread", "sequential"}
+// echoModes are the server modes the end-to-end tests run against; a new
+// mode is added here. Reactor mode runs on Linux only.
+var echoModes = func() []string {
+	modes := []string{"goroutine", "thread", "sequential"}
+	if runtime.GOOS == "linux" {
+		modes = append(modes, "reactor")
+	}
+	return modes
+}()
+
+// echoModesExcept returns echoModes without the modes given.
+func echoModesExcept(except ...string) []string {
+	return slices.DeleteFunc(slices.Clone(echoModes), func(m string) bool { return slices.Contains(except, m) })
+}
 
 // forEachEchoMode runs test as a subtest for each of modes.
 func forEachEchoMode(t *testing.T, modes []string, test func(t *testing.T, mode string)) {
@@ -149,7 +162,7 @@ func TestEchoProgramDrainsOnSIGTERM(t *testing.T) {
 func TestEchoProgramDrainsManyClientsOnSIGTERM(t *testing.T) {
 	const clients = 50
 	// The sequential mode serves one client at a time.
-	forEachEchoMode(t, []string{"goroutine", "thread"}, func(t *testing.T, mode string) {
+	forEachEchoMode(t, echoModesExcept("sequential"), func(t *testing.T, mode string) {
 		p := startEcho(t, build(t, "echo"), "-mode", mode, "0")
 		conns := make([]*net.TCPConn, clients)
 		for i := range conns {
@@ -232,29 +245,32 @@ func waitRefused(t *testing.T, addr string) {
 
 func TestEchoProgramSecondSignalExitsAtOnce(t *testing.T) {
 	bin := build(t, "echo")
-	p := startEcho(t, bin, "-drain-timeout", "1h", "0")
-	c, err := net.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	io.WriteString(c, "never finished")
-	p.waitLog(t, "Accepted connection")
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	p.waitLog(t, "Shutting down")
-	p.cmd.Process.Signal(syscall.SIGINT)
-	p.waitLog(t, "Second signal")
-	if code := p.exitCode(t); code != 1 {
-		t.Fatalf("exit status %d, want 1", code)
-	}
+	forEachEchoMode(t, echoModes, func(t *testing.T, mode string) {
+		p := startEcho(t, bin, "-mode", mode, "-drain-timeout", "1h", "0")
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "never finished")
+		p.waitLog(t, "Accepted connection")
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.waitLog(t, "Shutting down")
+		p.cmd.Process.Signal(syscall.SIGINT)
+		p.waitLog(t, "Second signal")
+		if code := p.exitCode(t); code != 1 {
+			t.Fatalf("exit status %d, want 1", code)
+		}
+	})
 }
 
 func TestEchoProgramBadInput(t *testing.T) {
 	bin := build(t, "echo")
-	for _, tc := range []struct {
+	type badInput struct {
 		args []string
 		msg  string
-	}{
+	}
+	cases := []badInput{
 		{[]string{"port"}, `port "port" is not a number`},
 		{[]string{"70000"}, `port "70000" is not a number from 0 to 65535`},
 		{[]string{"-mode", "fibers"}, `unknown mode "fibers"`},
@@ -262,7 +278,11 @@ func TestEchoProgramBadInput(t *testing.T) {
 		{[]string{"-max-conns", "0"}, "-max-conns must be positive"},
 		{[]string{"-log-level", "loud"}, `-log-level "loud"`},
 		{[]string{"1", "2"}, "too many arguments"},
-	} {
+	}
+	if runtime.GOOS != "linux" {
+		cases = append(cases, badInput{[]string{"-mode", "reactor"}, "reactor mode needs Linux"})
+	}
+	for _, tc := range cases {
 		_, stderr, code := runProgram(t, bin, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.msg) || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine ") {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and one line with %q", tc.args, code, stderr, tc.msg)

@@ -48,7 +48,7 @@ func parse(args []string, stderr io.Writer) (echo.Config, time.Duration, error) 
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", echo.DefaultAddr, "address to listen on")
-	mode := fs.String("mode", string(echo.ModeGoroutine), "goroutine, thread or sequential (the tutorial's bug)")
+	mode := fs.String("mode", string(echo.ModeGoroutine), "goroutine, thread, sequential (the tutorial's bug) or reactor (Linux: tasks on an executor, woken by epoll)")
 	maxLine := fs.Int("max-line", echo.DefaultMaxLineBytes, "longest line in bytes, its newline included")
 	maxConns := fs.Int("max-conns", echo.DefaultMaxConns, "most connections served at once")
 	idle := fs.Duration("idle-timeout", echo.DefaultIdleTimeout, "how long a connection may wait between lines")

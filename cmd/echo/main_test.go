@@ -20,6 +20,10 @@ func TestParse(t *testing.T) {
 	if cfg.Addr != "0.0.0.0:50001" || cfg.IdleTimeout != time.Minute || cfg.Mode != "thread" || drain != 10*time.Second {
 		t.Fatalf("parsed %+v, drain %v", cfg, drain)
 	}
+	cfg, _, err = parse([]string{"-mode", "reactor"}, io.Discard)
+	if err != nil || cfg.Mode != "reactor" {
+		t.Fatalf("-mode reactor: %+v, %v", cfg, err)
+	}
 	cfg, _, err = parse(nil, io.Discard)
 	if err != nil || cfg.Addr != "127.0.0.1:50000" || cfg.MaxLineBytes != 64<<10 || cfg.MaxConns != 10000 {
 		t.Fatalf("defaults: %+v, %v", cfg, err)

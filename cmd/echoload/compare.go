@@ -23,7 +23,7 @@ import (
 // and serves until its standard input closes.
 const serverEnv = "ECHOLOAD_SERVER"
 
-var serverKinds = []string{"baseline", "goroutine", "thread", "sequential"}
+var serverKinds = []string{"baseline", "goroutine", "thread", "sequential", "reactor"}
 
 func serveChild(kind string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !slices.Contains(serverKinds, kind) {
@@ -148,28 +148,90 @@ func errText(errs map[string]int64) string {
 }
 
 // compared are the servers the comparison's first table sets side by side,
-// by kind, with the names its figures give them.
-var compared = []struct{ kind, name string }{
-	{"baseline", "baseline"},
-	{"goroutine", "chansync (goroutine mode)"},
+// by kind, with the names its figures give them: the baseline first, then
+// chansync's goroutine mode, then its reactor mode where it runs.
+func compared() []struct{ kind, name string } {
+	c := []struct{ kind, name string }{
+		{"baseline", "baseline"},
+		{"goroutine", "chansync (goroutine mode)"},
+	}
+	if reactorRuns() {
+		c = append(c, struct{ kind, name string }{"reactor", "chansync (reactor mode)"})
+	}
+	return c
+}
+
+// reactorRuns reports whether echo's reactor mode runs on this system.
+func reactorRuns() bool {
+	_, err := echo.NewServer(echo.Config{Mode: echo.ModeReactor})
+	return err == nil
+}
+
+// modeKinds are the tutorial's modes that the comparison's second table
+// runs, reactor mode last where it runs.
+func modeKinds() []string {
+	kinds := []string{"goroutine", "thread", "sequential"}
+	if reactorRuns() {
+		kinds = append(kinds, "reactor")
+	}
+	return kinds
+}
+
+// kindsOf lists the servers' kinds.
+func kindsOf(servers []struct{ kind, name string }) []string {
+	var kinds []string
+	for _, c := range servers {
+		kinds = append(kinds, c.kind)
+	}
+	return kinds
+}
+
+// ratios writes each figure after the first against the one before it
+// (goroutine mode against the baseline, reactor mode against goroutine
+// mode), separated by " / ".
+func ratios(xs []float64) string {
+	var parts []string
+	for i := 1; i < len(xs); i++ {
+		parts = append(parts, fmt.Sprintf("%.2fx", xs[i]/xs[i-1]))
+	}
+	return strings.Join(parts, " / ")
 }
 
 // runCompare runs the whole comparison on loopback and prints its tables,
 // and draws its figures if plots is not nil.
 func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figures) int {
 	const idleConns = 10_000
+	servers := compared()
 	fmt.Fprintf(stdout, "Line echo servers on loopback, each in its own process, started fresh for every run; %v per run.\n", d)
 	fmt.Fprintf(stdout, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n\n")
 
-	// 1. chansync's goroutine mode against the baseline, alternating, median of reps.
-	fmt.Fprintf(stdout, "chansync (goroutine mode) against the baseline, median of %d runs each, in alternating order:\n\n", reps)
-	fmt.Fprintln(stdout, "| conns | line | baseline lines/s | chansync lines/s | ratio | baseline p99 | chansync p99 | ratio | errors (baseline; chansync) |")
-	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	// 1. chansync's modes against the baseline, alternating, median of reps.
+	var names []string
+	for _, c := range servers[1:] {
+		names = append(names, c.kind+" mode")
+	}
+	fmt.Fprintf(stdout, "chansync (%s) against the baseline, median of %d runs each, in alternating order.\n", strings.Join(names, ", "), reps)
+	fmt.Fprintf(stdout, "Ratios: goroutine mode against the baseline; reactor mode against goroutine mode.\n\n")
+	header, rule := "| conns | line |", "|---:|---:|"
+	for _, c := range servers {
+		header += " " + c.kind + " lines/s |"
+		rule += "---:|"
+	}
+	header += " ratios |"
+	rule += "---:|"
+	for _, c := range servers {
+		header += " " + c.kind + " p99 |"
+		rule += "---:|"
+	}
+	header += " ratios | errors (" + strings.Join(kindsOf(servers), "; ") + ") |"
+	rule += "---:|---|"
+	fmt.Fprintln(stdout, header)
+	fmt.Fprintln(stdout, rule)
 	failed := false
 	var serverPoints []loadPoint
 	for _, size := range []int{64, 4096} {
 		for _, conns := range []int{1, 50, 1000} {
-			n := len(compared)
+			n := len(servers)
 			rate, p99 := make([][]float64, n), make([][]float64, n)
 			curves := make([][][]latencyPoint, n)
 			errs := make([]map[string]int64, n)
@@ -181,7 +243,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 				// right after another.
 				for k := range n {
 					i := (k + rep) % n
-					r, err := loadFresh(compared[i].kind, loadConfig{conns: conns, duration: d, size: size, pipeline: 1}, false)
+					r, err := loadFresh(servers[i].kind, loadConfig{conns: conns, duration: d, size: size, pipeline: 1}, false)
 					if err != nil {
 						fmt.Fprintf(stderr, "echoload: %v\n", err)
 						return 1
@@ -196,34 +258,50 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 				}
 			}
 			pt := loadPoint{Conns: conns, Size: size}
-			for i, c := range compared {
+			row := fmt.Sprintf("| %d | %d B |", conns, size)
+			rates, p99s := make([]float64, n), make([]float64, n)
+			var errCells []string
+			for i, c := range servers {
 				pt.Series = append(pt.Series, series{Name: c.name, LinesPerSec: median(rate[i]), Latency: medianCurve(curves[i])})
+				rates[i], p99s[i] = median(rate[i]), median(p99[i])
+				row += fmt.Sprintf(" %.0f |", rates[i])
+				errCells = append(errCells, errText(errs[i]))
 			}
+			row += " " + ratios(rates) + " |"
+			for i := range servers {
+				row += " " + usText(p99s[i]) + " |"
+			}
+			row += " " + ratios(p99s) + " | " + strings.Join(errCells, "; ") + " |"
 			serverPoints = append(serverPoints, pt)
-			b, c := median(rate[0]), median(rate[1])
-			bp, cp := median(p99[0]), median(p99[1])
-			fmt.Fprintf(stdout, "| %d | %d B | %.0f | %.0f | %.2fx | %s | %s | %.2fx | %s; %s |\n",
-				conns, size, b, c, c/b, usText(bp), usText(cp), cp/bp, errText(errs[0]), errText(errs[1]))
+			fmt.Fprintln(stdout, row)
 		}
 	}
 
 	// 2. The tutorial's three versions.
-	fmt.Fprintf(stdout, "\nThe tutorial's three versions, 64-byte lines, one run each:\n\n")
-	fmt.Fprintln(stdout, "| conns | goroutine lines/s | thread lines/s | sequential lines/s | sequential: connections served |")
-	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|")
+	kinds := modeKinds()
+	fmt.Fprintf(stdout, "\nThe tutorial's versions, 64-byte lines, one run each:\n\n")
+	header, rule = "| conns |", "|---:|"
+	for _, kind := range kinds {
+		header += " " + kind + " lines/s |"
+		rule += "---:|"
+	}
+	fmt.Fprintln(stdout, header+" sequential: connections served |")
+	fmt.Fprintln(stdout, rule+"---:|")
 	var modePoints []loadPoint
 	for _, conns := range []int{1, 50, 1000} {
 		var cells []string
 		served := 0
 		pt := loadPoint{Conns: conns, Size: 64}
-		for _, kind := range []string{"goroutine", "thread", "sequential"} {
+		for _, kind := range kinds {
 			r, err := loadFresh(kind, loadConfig{conns: conns, duration: d, size: 64, pipeline: 1}, false)
 			if err != nil {
 				fmt.Fprintf(stderr, "echoload: %v\n", err)
 				return 1
 			}
 			cells = append(cells, fmt.Sprintf("%.0f", r.LinesPerSec))
-			served = r.Served
+			if kind == "sequential" {
+				served = r.Served
+			}
 			sr := series{Name: kind, LinesPerSec: r.LinesPerSec, Latency: r.Latency}
 			if r.Served < conns {
 				sr.Note = fmt.Sprintf("(%d of %d served)", r.Served, conns)
@@ -249,7 +327,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 	} else {
 		fmt.Fprintln(stdout, "| server | RSS, no connections | RSS, 10,000 idle | per connection | errors |")
 		fmt.Fprintln(stdout, "|---|---:|---:|---:|---|")
-		for _, kind := range []string{"baseline", "goroutine", "thread"} {
+		for _, kind := range append(kindsOf(servers), "thread") {
 			c, err := startChild(kind)
 			if err != nil {
 				fmt.Fprintf(stderr, "echoload: %v\n", err)
@@ -269,7 +347,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 		fmt.Fprintf(stdout, "\n%d connections at once, 10 lines of 64 bytes each, byte-exact checks, after one warm-up run:\n\n", idleConns)
 		fmt.Fprintln(stdout, "| server | lines/s | p99 | connections served | errors |")
 		fmt.Fprintln(stdout, "|---|---:|---:|---:|---|")
-		for _, kind := range []string{"baseline", "goroutine"} {
+		for _, kind := range kindsOf(servers) {
 			// By count, not time: every connection must get all its echoes.
 			r, err := loadFresh(kind, loadConfig{conns: idleConns, lines: 10 * idleConns, size: 64, pipeline: 1}, true)
 			if err != nil {

@@ -390,9 +390,9 @@ func (f *figures) compare(servers, modes []loadPoint, d time.Duration, reps int)
 		return err
 	}
 	modeHow := how + ", one run each"
-	if err := plotLatency(f.path(modesLatencyFile), "Echo latency by percentile: the tutorial's three servers",
+	if err := plotLatency(f.path(modesLatencyFile), "Echo latency by percentile: the tutorial's servers, and reactor mode",
 		caption(modeHow), modes, 3); err != nil {
 		return err
 	}
-	return plotThroughput(f.path(modesThroughputFile), "Echo throughput: the tutorial's three servers", caption(modeHow), modes)
+	return plotThroughput(f.path(modesThroughputFile), "Echo throughput: the tutorial's servers, and reactor mode", caption(modeHow), modes)
 }

@@ -1,0 +1,184 @@
+package echo
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chansync/chansync/internal/async"
+)
+
+// In reactor mode a connection waiting for its client is a task and its
+// socket: no goroutine, and no read buffer (the framer gives it back to the
+// free list before the task waits). With 300 idle connections the server
+// runs no more goroutines than with one, and the heap grows by far less
+// than a read buffer (4 KiB) per connection: what it grows by is the task,
+// the connection's entries in the reactor and the serve loop, and the test
+// client's own side of each connection.
+func TestReactorIdleConnectionHoldsNoGoroutineNorBuffer(t *testing.T) {
+	const conns = 300
+	_, addr, _ := tcpServer(t, Config{Mode: ModeReactor})
+	echoOnce := func() {
+		c := dial(t, addr)
+		io.WriteString(c, "idle\n")
+		if got := string(readN(t, c, 5)); got != "idle\n" {
+			t.Fatalf("echo %q", got)
+		}
+	}
+	echoOnce() // the server's executor and reactor are running now
+	goroutines := runtime.NumGoroutine()
+	heap := liveHeap()
+	for range conns {
+		echoOnce()
+	}
+	if added := runtime.NumGoroutine() - goroutines; added > 0 {
+		t.Fatalf("%d idle connections added %d goroutines, want none", conns, added)
+	}
+	// Each task gives its buffer back right after its last read: wait for
+	// the stragglers, a limited time.
+	var perConn float64
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if perConn = float64(liveHeap()-heap) / conns; perConn < 2048 {
+			t.Logf("%.0f bytes of heap per idle connection, both ends", perConn)
+			return
+		}
+	}
+	t.Fatalf("%.0f bytes of heap per idle connection: a connection keeps its read buffer while it waits", perConn)
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// Reactor mode accepts on the listener's socket, so a listener without one
+// is refused with an error that says so, and closed.
+func TestReactorModeNeedsASocketListener(t *testing.T) {
+	srv, _ := loggedServer(t, Config{Mode: ModeReactor})
+	ln := newPipeListener()
+	err := srv.Serve(context.Background(), ln)
+	if err == nil || !strings.Contains(err.Error(), "socket") {
+		t.Fatalf("Serve on a pipe listener = %v, want an error about the listener's socket", err)
+	}
+	if _, err := ln.Accept(); err == nil {
+		t.Fatal("Serve left the listener open")
+	}
+}
+
+// connByHand is one reactor-mode connection polled by the test itself, with
+// no executor: its socket is one end of a socketpair, client the other.
+// What happens between two polls (bytes arriving, the shutdown beginning)
+// is then up to the test, in the order it chooses.
+type connByHand struct {
+	t      *testing.T
+	srv    *Server
+	book   *logBook
+	c      *rconn
+	client int
+	cx     *async.Context
+}
+
+func newConnByHand(t *testing.T, cfg Config) *connByHand {
+	t.Helper()
+	cfg.Mode = ModeReactor
+	srv, book := loggedServer(t, cfg)
+	r, err := async.NewReactor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &reactorRuntime{s: srv, reactor: r, epoch: time.Now(), ends: newEndings(), cut: make(chan struct{})}
+	srv.limit.TryAcquire() // as the serve loop does
+	h := &connByHand{t: t, srv: srv, book: book, client: fds[1],
+		c:  &rconn{rt: rt, id: 1, fd: int32(fds[0]), start: time.Now().UnixNano(), f: newFramer(srv.cfg.MaxLineBytes, readSize, srv.bufs)},
+		cx: async.NewContext(async.NewWaker(async.WakerFunc(func() {}))),
+	}
+	t.Cleanup(func() {
+		if h.c.state != closed {
+			h.c.end("test over")
+		}
+		if h.client >= 0 {
+			syscall.Close(h.client)
+		}
+	})
+	return h
+}
+
+// poll polls the connection once and reports whether it is over.
+func (h *connByHand) poll() bool {
+	_, over := h.c.Poll(h.cx)
+	return over
+}
+
+func (h *connByHand) send(s string) {
+	if _, err := syscall.Write(h.client, []byte(s)); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// received returns what the client can read now, and whether it read the
+// end of the stream.
+func (h *connByHand) received() (string, bool) {
+	var got []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := syscall.Read(h.client, buf)
+		switch {
+		case n > 0:
+			got = append(got, buf[:n]...)
+		case err == syscall.EAGAIN:
+			return string(got), false
+		case err == nil:
+			return string(got), true
+		default:
+			h.t.Fatal(err)
+		}
+	}
+}
+
+// A connection that waits for its client, idle, when the shutdown begins is
+// idle only if nothing has arrived: bytes that arrived before the shutdown
+// (and that the connection has not read, not having been polled since) are
+// a line begun, which it may finish, and have echoed, before it ends.
+func TestReactorConnReadsWhatArrivedBeforeTheShutdown(t *testing.T) {
+	h := newConnByHand(t, Config{})
+	if h.poll() {
+		t.Fatal("over at its first poll")
+	}
+	h.send("hel") // arrives; the connection is not polled
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h.srv.Shutdown(ctx) // not serving: it only begins the shutdown
+	if h.poll() {
+		t.Fatal("the shutdown ended a connection that had bytes waiting")
+	}
+	if got, eof := h.received(); got != "" || eof {
+		t.Fatalf("after the shutdown's poll the client got %q (EOF %v), want nothing yet", got, eof)
+	}
+	h.send("lo\n")
+	if h.poll() {
+		t.Fatal("over before its client closed: it must linger")
+	}
+	if got, eof := h.received(); got != "hello\n" || !eof {
+		t.Fatalf("the client got %q (EOF %v), want its line and then EOF", got, eof)
+	}
+	syscall.Close(h.client)
+	h.client = -1
+	if !h.poll() {
+		t.Fatal("still lingering after its client closed")
+	}
+	if r := h.book.endReasons()[1]; r != "shutdown" {
+		t.Fatalf("reason %q, want shutdown", r)
+	}
+}
