@@ -84,7 +84,9 @@ func spawnAll(n int, f Factory) time.Duration {
 // e, interleaved, joined with async.JoinAll from the last spawned (see
 // cmd/h2o: the joiner then sleeps until nearly all are done, as
 // csp.Group.Wait does).
-func spawnAllTasks(n int, e *async.Executor, handles []async.JoinHandle[struct{}]) time.Duration {
+// With local, e has no workers and the benchmark's goroutine runs the
+// tasks while it joins them (async.RunOn).
+func spawnAllTasks(n int, e *async.Executor, local bool, handles []async.JoinHandle[struct{}]) time.Duration {
 	w := NewTaskWater(e)
 	bond := func() {}
 	start := time.Now()
@@ -93,15 +95,22 @@ func spawnAllTasks(n int, e *async.Executor, handles []async.JoinHandle[struct{}
 		handles[3*n-2-3*i] = w.Spawn(O, bond)
 		handles[3*n-3-3*i] = w.Spawn(H, bond)
 	}
-	async.BlockOn[struct{}](context.Background(), &async.JoinAll[struct{}]{Handles: handles[:3*n]})
+	all := &async.JoinAll[struct{}]{Handles: handles[:3*n]}
+	if local {
+		async.RunOn[struct{}](context.Background(), e, all)
+	} else {
+		async.BlockOn[struct{}](context.Background(), all)
+	}
 	return time.Since(start)
 }
 
 // BenchmarkTutorialWorkload runs n = 100,000 molecules with all 3n atoms
-// spawned at once, four ways in every iteration: the goroutine factory,
+// spawned at once, five ways in every iteration: the goroutine factory,
 // the task factory on an executor with one worker per processor (the
-// default) and on one with a single worker (each kept for the whole
-// benchmark, as a program has one runtime), and the floor (the same
+// default), on one with a single worker, and on one with none, whose tasks
+// the benchmark's goroutine runs while it joins them (tokio's
+// current_thread runtime; each executor kept for the whole benchmark, as a
+// program has one runtime), and the floor (the same
 // goroutines as the goroutine factory doing nothing but wait on a gate),
 // after one warm-up of each. It reports ns per molecule for each and their
 // ratios to the floor.
@@ -111,16 +120,20 @@ func BenchmarkTutorialWorkload(b *testing.B) {
 	defer e.Close()
 	e1 := async.NewExecutor(async.Config{Workers: 1})
 	defer e1.Close()
+	e0 := async.NewExecutor(async.Config{Workers: async.NoWorkers})
+	defer e0.Close()
 	handles := make([]async.JoinHandle[struct{}], 3*n)
 	spawnAll(n, NewWater())
-	spawnAllTasks(n, e, handles)
-	spawnAllTasks(n, e1, handles)
+	spawnAllTasks(n, e, false, handles)
+	spawnAllTasks(n, e1, false, handles)
+	spawnAllTasks(n, e0, true, handles)
 	Floor(n)
-	var factory, tasks, tasks1, floor time.Duration
+	var factory, tasks, tasks1, tasks0, floor time.Duration
 	for b.Loop() {
 		factory += spawnAll(n, NewWater())
-		tasks += spawnAllTasks(n, e, handles)
-		tasks1 += spawnAllTasks(n, e1, handles)
+		tasks += spawnAllTasks(n, e, false, handles)
+		tasks1 += spawnAllTasks(n, e1, false, handles)
+		tasks0 += spawnAllTasks(n, e0, true, handles)
 		floor += Floor(n)
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*n) }
@@ -132,4 +145,6 @@ func BenchmarkTutorialWorkload(b *testing.B) {
 	b.ReportMetric(float64(factory)/float64(floor), "factory/floor")
 	b.ReportMetric(float64(tasks)/float64(floor), "tasks/floor")
 	b.ReportMetric(float64(tasks1)/float64(floor), "tasks-1worker/floor")
+	b.ReportMetric(per(tasks0), "tasks-local-ns/molecule")
+	b.ReportMetric(float64(tasks0)/float64(floor), "tasks-local/floor")
 }

@@ -175,15 +175,22 @@ func TestAtomDroppedBeforeItsMoleculeFormedLeavesNoTrace(t *testing.T) {
 // and spawnAllLogged tops the factory up with the atoms the others still
 // need, so that every atom not aborted bonds. It returns the log and the
 // number of atoms that bonded, as counted apart from the log.
-func spawnAllLogged(t *testing.T, w *TaskWater, n int, seed uint64, abortOdds float64) (*Log, int) {
-	t.Helper()
-	log := NewLog()
+// shuffledAtoms returns the 2n hydrogens and n oxygens of n molecules in
+// an order shuffled by rng.
+func shuffledAtoms(n int, rng *rand.Rand) []Atom {
 	atoms := make([]Atom, 0, 3*n)
 	for i := 1; i <= n; i++ {
 		atoms = append(atoms, h(2*i-1), h(2*i), o(i))
 	}
-	rng := rand.New(rand.NewPCG(seed, 3))
 	rng.Shuffle(len(atoms), func(i, j int) { atoms[i], atoms[j] = atoms[j], atoms[i] })
+	return atoms
+}
+
+func spawnAllLogged(t *testing.T, w *TaskWater, n int, seed uint64, abortOdds float64) (*Log, int) {
+	t.Helper()
+	log := NewLog()
+	rng := rand.New(rand.NewPCG(seed, 3))
+	atoms := shuffledAtoms(n, rng)
 	handles := make([]async.JoinHandle[struct{}], len(atoms))
 	aborted := map[int]bool{}
 	for i, a := range atoms {
@@ -260,6 +267,13 @@ func TestTaskWaterSpawnAll(t *testing.T) {
 	const n = 20_000
 	w := NewTaskWater(testExecutor(t))
 	log, _ := spawnAllLogged(t, w, n, 1, 0)
+	checkAllBonded(t, w, log, n)
+}
+
+// checkAllBonded checks that n molecules formed, each H-H-O and none
+// overlapping the next, and that the factory is as new.
+func checkAllBonded(t *testing.T, w *TaskWater, log *Log, n int) {
+	t.Helper()
 	bonds := log.Bonds()
 	if err := Check(bonds); err != nil {
 		t.Fatal(err)
@@ -268,6 +282,28 @@ func TestTaskWaterSpawnAll(t *testing.T) {
 		t.Fatalf("%d bonds, want %d", len(bonds), 3*n)
 	}
 	checkIdle(t, w)
+}
+
+// The same workload on an executor without workers, whose tasks the test's
+// goroutine polls while it joins them (async.RunOn: tokio's current_thread
+// runtime).
+func TestTaskWaterSpawnAllOnTheCurrentGoroutine(t *testing.T) {
+	const n = 20_000
+	e := async.NewExecutor(async.Config{Workers: async.NoWorkers})
+	defer e.Close()
+	w := NewTaskWater(e)
+	log := NewLog()
+	atoms := shuffledAtoms(n, rand.New(rand.NewPCG(5, 3)))
+	handles := make([]async.JoinHandle[struct{}], len(atoms))
+	for i, a := range atoms {
+		handles[i] = w.Spawn(a.Element, log.Record(a, nil))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := async.RunOn[struct{}](ctx, e, &async.JoinAll[struct{}]{Handles: handles}); err != nil {
+		t.Fatal(err)
+	}
+	checkAllBonded(t, w, log, n)
 }
 
 // Atoms aborted wherever they are while the others bond: every molecule is

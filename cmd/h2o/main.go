@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/h2o [-n 10] [-runtime goroutines|tasks [-workers W]] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
+//	go run ./cmd/h2o [-n 10] [-runtime goroutines|tasks [-workers W | -current-thread]] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
 //	go run ./cmd/h2o -n 100000 -floor
 //	go run ./cmd/h2o -n 100000 [-runtime tasks | -floor] -memory
 //
@@ -13,7 +13,9 @@
 // state machine spawned on an executor of package async and waiting on its
 // task-side semaphores and barrier (h2o.TaskWater), the way Tokio runs the
 // tutorial's program; -workers sets the executor's worker goroutines (0,
-// the default, means one per processor). The buggy variants are the tutorial's two mistakes
+// the default, means one per processor), and -current-thread makes an
+// executor with none, whose tasks the main goroutine polls while it joins
+// them (tokio's current_thread runtime). The buggy variants are the tutorial's two mistakes
 // (see package h2o), on either runtime. A run of one ends with the
 // checker's report and exit status 1; if a run happens not to show the
 // bug, the program says so and exits 0. With -quiet it prints only the
@@ -80,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	floor := fs.Bool("floor", false, "run no factory: time 3n goroutines that only wait on a gate")
 	memory := fs.Bool("memory", false, "measure resident memory per atom in flight, in a fresh child process")
 	workers := fs.Int("workers", 0, "with -runtime tasks: the executor's worker goroutines (0: one per processor)")
+	currentThread := fs.Bool("current-thread", false, "with -runtime tasks: no worker goroutines; the main goroutine polls the tasks while it joins them")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -100,8 +103,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case *workers < 0:
 		fmt.Fprintf(stderr, "h2o: -workers must not be negative, got %d\n", *workers)
 		return 2
-	case *workers != 0 && *runtime != "tasks":
-		fmt.Fprintf(stderr, "h2o: -workers sets the task executor, so it needs -runtime tasks\n")
+	case (*workers != 0 || *currentThread) && *runtime != "tasks":
+		fmt.Fprintf(stderr, "h2o: -workers and -current-thread set the task executor, so they need -runtime tasks\n")
+		return 2
+	case *workers != 0 && *currentThread:
+		fmt.Fprintf(stderr, "h2o: -current-thread runs the tasks with no workers, so it takes no -workers\n")
+		return 2
+	case *currentThread && *memory:
+		fmt.Fprintf(stderr, "h2o: -memory measures the atoms of -runtime tasks, the same tasks as -current-thread's; drop -current-thread\n")
 		return 2
 	case *floor && *variant != "correct":
 		fmt.Fprintf(stderr, "h2o: -floor runs no factory, so it takes no -variant\n")
@@ -141,6 +150,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var elapsed time.Duration
 	var err error
 	if *runtime == "tasks" {
+		if *currentThread {
+			*workers = async.NoWorkers
+		}
 		elapsed, err = reactTasks(taskVariants[*variant], *workers, atoms, log)
 	} else {
 		factory := variants[*variant]()
@@ -243,14 +255,20 @@ func reactTasks(newFactory func(*async.Executor) h2o.TaskFactory, workers int, a
 	for i, a := range atoms {
 		handles[last-i] = factory.Spawn(a.Element, bondFor(a, log))
 	}
-	_, err := async.BlockOn[struct{}](context.Background(), &async.JoinAll[struct{}]{
+	all := &async.JoinAll[struct{}]{
 		Handles: handles,
 		Each: func(i int, _ struct{}, err error) {
 			if err != nil && first == nil {
 				first = fmt.Errorf("atom %s: %w", atoms[last-i], err)
 			}
 		},
-	})
+	}
+	var err error
+	if workers == async.NoWorkers {
+		_, err = async.RunOn[struct{}](context.Background(), e, all) // this goroutine polls the atoms
+	} else {
+		_, err = async.BlockOn[struct{}](context.Background(), all)
+	}
 	return time.Since(start), cmp.Or(err, first)
 }
 

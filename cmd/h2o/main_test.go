@@ -60,7 +60,7 @@ func TestRunTaskVariantsShowTheirBugs(t *testing.T) {
 }
 
 func TestRunQuiet(t *testing.T) {
-	for _, args := range [][]string{{"-runtime", "goroutines"}, {"-runtime", "tasks"}, {"-runtime", "tasks", "-workers", "1"}} {
+	for _, args := range [][]string{{"-runtime", "goroutines"}, {"-runtime", "tasks"}, {"-runtime", "tasks", "-workers", "1"}, {"-runtime", "tasks", "-current-thread"}} {
 		var out, errb bytes.Buffer
 		if code := run(append([]string{"-n", "1000", "-quiet"}, args...), &out, &errb); code != 0 {
 			t.Fatalf("%q: exit %d: %s", args, code, errb.String())
@@ -116,6 +116,8 @@ func TestRunBadFlags(t *testing.T) {
 		{"-floor", "-variant", "no-wait"}, {"-runtime", "fibers"}, {"-floor", "-runtime", "tasks"},
 		{"-memory", "-variant", "premature-release"}, {"-memory", "-n", "3"},
 		{"-workers", "1"}, {"-runtime", "tasks", "-workers", "-1"},
+		{"-current-thread"}, {"-runtime", "tasks", "-current-thread", "-workers", "2"},
+		{"-runtime", "tasks", "-current-thread", "-memory"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 {

@@ -88,6 +88,7 @@
 //	Pin<&mut Sleep>                        a Sleep or Timer must not be copied once polled
 //	the I/O driver (mio, epoll)            Reactor.Register / Deregister
 //	Builder::new_current_thread()          NewExecutor(Config{Workers: NoWorkers}) + r.Drive(e)
+//	rt.block_on(f) on that runtime         RunOn(ctx, e, f)
 //
 // Go's own answer to the same problem is the goroutine and the runtime's
 // netpoller: every blocking call in Go is, underneath, a park of the

@@ -1,6 +1,7 @@
 package async
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -172,3 +173,61 @@ func TestReactorSleepsOneAfterAnother(t *testing.T) {
 		}
 	}
 }
+
+// RunOn runs an executor's tasks on the calling goroutine until the future
+// it waits for is ready: tasks that wake each other, a task woken from
+// another goroutine while RunOn sleeps, and a cancelled wait.
+func TestRunOn(t *testing.T) {
+	e := NewExecutor(Config{Workers: NoWorkers})
+	defer e.Close()
+	var handles []JoinHandle[int]
+	for i := range 10 {
+		handles = append(handles, Spawn[int](e, counter{n: 1 + i*driveBudget/4}))
+	}
+	// One more task waits for a wake from outside.
+	ww := Spawn[int](e, pendingOnce{})
+	go func() {
+		time.Sleep(5 * time.Millisecond)
+		ww.Wake()
+	}()
+	got := make([]int, len(handles)+1)
+	all := JoinAll[int]{Handles: append(handles, ww), Each: func(i, v int, err error) {
+		if err != nil {
+			t.Errorf("task %d: %v", i, err)
+		}
+		got[i] = v
+	}}
+	if _, err := RunOn[struct{}](hangGuard(t), e, &all); err != nil {
+		t.Fatal(err)
+	}
+	for i := range handles {
+		if got[i] != 1+i*driveBudget/4 {
+			t.Fatalf("task %d: %d polls, want %d", i, got[i], 1+i*driveBudget/4)
+		}
+	}
+	if got[len(handles)] != 2 {
+		t.Fatalf("the task woken from outside was polled %d times, want 2", got[len(handles)])
+	}
+	// Nothing left to run, and a future that never becomes ready: RunOn
+	// sleeps until its context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := RunOn[int](ctx, e, neverReady{}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("RunOn on a future that never completes = %v", err)
+	}
+	withWorkers := NewExecutor(Config{Workers: 1})
+	defer withWorkers.Close()
+	if _, err := RunOn[int](ctx, withWorkers, neverReady{}); err == nil {
+		t.Fatal("RunOn accepted an executor with workers")
+	}
+}
+
+// pendingOnce is Pending at its first poll and Ready at the next.
+type pendingOnce struct{ polls int }
+
+func (p *pendingOnce) Poll(*Context) (int, bool) { p.polls++; return p.polls, p.polls > 1 }
+
+// neverReady is never ready.
+type neverReady struct{}
+
+func (neverReady) Poll(*Context) (int, bool) { return 0, false }

@@ -2,6 +2,7 @@ package async
 
 import (
 	"context"
+	"errors"
 	"runtime"
 )
 
@@ -56,14 +57,17 @@ type Executor struct {
 
 	stripes [stripes]stripe
 
-	workers   int
-	driver    *worker       // NoWorkers: the reactor's goroutine polls as this worker
-	unpark    func()        // NoWorkers: wakes the reactor that drives the executor (set by Reactor.Drive)
-	help      chan struct{} // NoWorkers: a token wakes a helper
-	stop      chan struct{} // closed: workers return
-	stopToken chan struct{} // holds one token: whoever takes it stops the workers
-	exited    chan struct{} // one token per worker that returned
-	stopped   chan struct{} // closed once every worker has returned
+	workers int
+	driver  *worker       // NoWorkers: the reactor's goroutine polls as this worker
+	unpark  func()        // NoWorkers: wakes the reactor that drives the executor (set by Reactor.Drive)
+	help    chan struct{} // NoWorkers: a token wakes a helper
+	// NoWorkers: a token is left at each push, for RunOn to wait on when
+	// the queue is empty (a push from another goroutine, or f's wake).
+	queuedSignal signal
+	stop         chan struct{} // closed: workers return
+	stopToken    chan struct{} // holds one token: whoever takes it stops the workers
+	exited       chan struct{} // one token per worker that returned
+	stopped      chan struct{} // closed once every worker has returned
 
 	closeToken chan struct{} // holds one token: whoever takes it closes the stripes
 	drainLock  chan struct{} // guards pending
@@ -136,6 +140,7 @@ func NewExecutor(c Config) *Executor {
 	}
 	if c.Workers == 0 {
 		e.driver = &worker{e: e, local: make([]runnable, 0, overflowBatch)}
+		e.queuedSignal = make(signal, 1)
 		e.workers = max(c.Helpers, 0)
 		e.exited = make(chan struct{}, e.workers)
 		e.help = make(chan struct{}, 1)
@@ -167,6 +172,28 @@ func (e *Executor) RunQueued(max int) (more bool) {
 	}
 	return true
 }
+
+// RunOn polls f and e's tasks on the calling goroutine until f is ready,
+// and returns f's result: tokio's block_on on a current_thread runtime,
+// where the thread that waits for f runs every task meanwhile. e must be
+// made with Workers: NoWorkers and not be driven by a reactor; its tasks
+// run only while RunOn does (a task spawned or woken from another
+// goroutine meanwhile is run too). Between bursts of polls RunOn polls f
+// again if it was woken; when nothing is queued it sleeps until a task is
+// queued or f is woken. If ctx ends first it returns ctx.Err(), and f is
+// dropped as BlockOn drops it.
+func RunOn[T any](ctx context.Context, e *Executor, f Future[T]) (v T, err error) {
+	if e.driver == nil || e.unpark != nil {
+		var zero T
+		return zero, errors.New("async: RunOn needs an executor made with Workers: NoWorkers and not driven by a reactor")
+	}
+	return blockOn(ctx, f, e)
+}
+
+// driveBudget bounds the polls of one turn of a reactor that drives an
+// executor, and of one burst of RunOn, so that the descriptors (or the
+// future RunOn waits for) are looked at again between bursts.
+const driveBudget = 256
 
 // helper is the goroutine of a helper: it waits for the driving reactor to
 // ask for help, then polls queued tasks until there are none.
@@ -244,8 +271,11 @@ func (e *Executor) push(r runnable) {
 // unparkDriver wakes the reactor that drives an executor without workers,
 // if it sleeps: a task was queued from outside its goroutine.
 func (e *Executor) unparkDriver() {
-	if e.unpark != nil {
+	switch {
+	case e.unpark != nil:
 		e.unpark()
+	case e.queuedSignal != nil:
+		e.queuedSignal.Wake() // for RunOn
 	}
 }
 

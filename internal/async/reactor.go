@@ -184,10 +184,6 @@ func (r *Reactor) sleepUntil() (until time.Time) {
 	return until
 }
 
-// driveBudget bounds the polls of one turn of a reactor that drives an
-// executor, so that the descriptors are looked at again between bursts.
-const driveBudget = 256
-
 // Drive hands e, made with NoWorkers, to the reactor's goroutine, which
 // from then on polls e's tasks in each turn, after it has woken them: one
 // goroutine waits for I/O and timers and runs every task, as tokio's
