@@ -47,7 +47,7 @@ func (p *probeListener) setSendBuffer(t *testing.T, bytes int) {
 	}
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, bytes)
+		serr = setSockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, bytes)
 	}); err != nil || serr != nil {
 		t.Fatal(err, serr)
 	}

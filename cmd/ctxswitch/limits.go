@@ -6,7 +6,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/chansync/chansync/cmd/internal/ulimit"
 )
 
 // runtimeThreads is a margin for the threads the Go runtime keeps for
@@ -36,19 +37,17 @@ func checkLimits(tasks int) (notes []string, err error) {
 			return nil, fmt.Errorf("%d tasks need about %d threads, but %s is %d: raise it or lower -tasks", tasks, threads, l.what, v)
 		}
 	}
-	var nproc syscall.Rlimit
-	const rlimitNproc = 6 // RLIMIT_NPROC on Linux
-	if err := syscall.Getrlimit(rlimitNproc, &nproc); err == nil && nproc.Cur != ^uint64(0) && int64(nproc.Cur) < int64(threads) {
-		return nil, fmt.Errorf("%d tasks need about %d threads, but ulimit -u is %d: raise it or lower -tasks", tasks, threads, nproc.Cur)
+	if nproc, err := ulimit.Processes(); err == nil && nproc < uint64(threads) {
+		return nil, fmt.Errorf("%d tasks need about %d threads, but ulimit -u is %d: raise it or lower -tasks", tasks, threads, nproc)
 	}
 	// Two descriptors per link, tasks+1 links, and room for the rest.
 	fds := 2*(tasks+1) + 64
-	var nofile syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile); err != nil {
+	nofile, err := ulimit.OpenFiles()
+	if err != nil {
 		return nil, fmt.Errorf("reading the file limit: %v", err)
 	}
-	if nofile.Cur < uint64(fds) {
-		return nil, fmt.Errorf("%d tasks need about %d file descriptors for their socketpairs, but ulimit -n is %d: raise it or lower -tasks", tasks, fds, nofile.Cur)
+	if nofile < uint64(fds) {
+		return nil, fmt.Errorf("%d tasks need about %d file descriptors for their socketpairs, but ulimit -n is %d: raise it or lower -tasks", tasks, fds, nofile)
 	}
 	return notes, nil
 }

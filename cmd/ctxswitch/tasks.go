@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"runtime"
-	"syscall"
 	"time"
 )
 
@@ -129,6 +127,13 @@ func brigadeChannels(n int, thread bool, totalHops int) (time.Duration, error) {
 	return elapsed / time.Duration(trips*(n+1)), nil
 }
 
+// linkEnd is one end of a brigade link.
+type linkEnd interface {
+	Read([]byte) (int, error)
+	Write([]byte) (int, error)
+	Close() error
+}
+
 // brigadeSockets is brigadeChannels over a socketpair per link. Thread
 // tasks use blocking read and write system calls, so each hop is the kernel
 // waking a sleeping thread; goroutines use the sockets through the runtime's
@@ -138,13 +143,8 @@ func brigadeSockets(n int, thread bool, totalHops int) (time.Duration, error) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}
-	type end interface {
-		Read([]byte) (int, error)
-		Write([]byte) (int, error)
-		Close() error
-	}
-	ins := make([]end, n+1)  // ins[i] is where link i is read
-	outs := make([]end, n+1) // outs[i] is where link i is written
+	ins := make([]linkEnd, n+1)  // ins[i] is where link i is read
+	outs := make([]linkEnd, n+1) // outs[i] is where link i is written
 	closeAll := func() {
 		for i := range ins {
 			if ins[i] != nil {
@@ -156,31 +156,12 @@ func brigadeSockets(n int, thread bool, totalHops int) (time.Duration, error) {
 		}
 	}
 	for i := range ins {
-		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+		out, in, err := socketLink(thread)
 		if err != nil {
 			closeAll()
 			return 0, fmt.Errorf("socketpair for link %d: %w", i, err)
 		}
-		for j, fd := range fds {
-			var e end
-			if thread {
-				e = blockingFD(fd)
-			} else {
-				f := os.NewFile(uintptr(fd), "link")
-				c, err := net.FileConn(f) // dups fd into the netpoller
-				f.Close()
-				if err != nil {
-					closeAll()
-					return 0, err
-				}
-				e = c
-			}
-			if j == 0 {
-				outs[i] = e
-			} else {
-				ins[i] = e
-			}
-		}
+		outs[i], ins[i] = out, in
 	}
 	done := make(chan struct{}, n)
 	for i := range n {
@@ -222,34 +203,6 @@ func brigadeSockets(n int, thread bool, totalHops int) (time.Duration, error) {
 	}
 	return elapsed / time.Duration(trips*(n+1)), nil
 }
-
-// blockingFD is a raw file descriptor used with blocking system calls.
-type blockingFD int
-
-func (fd blockingFD) Read(p []byte) (int, error) {
-	for {
-		n, err := syscall.Read(int(fd), p)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err == nil && n == 0 {
-			return 0, fmt.Errorf("EOF")
-		}
-		return n, err
-	}
-}
-
-func (fd blockingFD) Write(p []byte) (int, error) {
-	for {
-		n, err := syscall.Write(int(fd), p)
-		if err == syscall.EINTR {
-			continue
-		}
-		return n, err
-	}
-}
-
-func (fd blockingFD) Close() error { return syscall.Close(int(fd)) }
 
 // countThreads returns the number of OS threads of this process.
 func countThreads() (int, error) {

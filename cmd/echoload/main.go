@@ -34,6 +34,8 @@ import (
 	"sort"
 	"syscall"
 	"time"
+
+	"github.com/chansync/chansync/cmd/internal/ulimit"
 )
 
 func main() {
@@ -173,12 +175,12 @@ func usText(us float64) string {
 
 // checkFDs makes sure n connections fit in the file-descriptor limit.
 func checkFDs(n int) error {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+	limit, err := ulimit.OpenFiles()
+	if err != nil {
 		return err
 	}
-	if need := uint64(n) + 64; lim.Cur < need {
-		return fmt.Errorf("%d connections need about %d file descriptors, but ulimit -n is %d: raise it (ulimit -n %d) or lower the count", n, need, lim.Cur, need)
+	if need := uint64(n) + 64; limit < need {
+		return fmt.Errorf("%d connections need about %d file descriptors, but ulimit -n is %d: raise it (ulimit -n %d) or lower the count", n, need, limit, need)
 	}
 	return nil
 }

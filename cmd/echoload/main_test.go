@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -162,11 +163,14 @@ func TestBadFlags(t *testing.T) {
 }
 
 func TestCheckFDs(t *testing.T) {
-	if err := checkFDs(1 << 30); err == nil || !strings.Contains(err.Error(), "ulimit -n") {
-		t.Fatalf("checkFDs(huge) = %v, want advice to raise ulimit -n", err)
-	}
 	if err := checkFDs(10); err != nil {
 		t.Fatal(err)
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no per-process file limit: checkFDs passes any count")
+	}
+	if err := checkFDs(1 << 30); err == nil || !strings.Contains(err.Error(), "ulimit -n") {
+		t.Fatalf("checkFDs(huge) = %v, want advice to raise ulimit -n", err)
 	}
 }
 
