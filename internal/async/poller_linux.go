@@ -158,7 +158,7 @@ func (p *poller) serve(turn func([]readyEvent) (time.Time, bool)) error {
 // goroutine until the next event. It is a method value made once, so that
 // a turn allocates nothing.
 func (p *poller) tryTurn(uintptr) bool {
-	if _, p.err = p.collect(); p.err != nil {
+	if p.err = p.collect(); p.err != nil {
 		return true
 	}
 	deadline, stop := p.turn(p.ready)
@@ -175,24 +175,24 @@ func (p *poller) tryTurn(uintptr) bool {
 	return false
 }
 
-// collect calls epoll_wait without waiting, puts the ready descriptors in
-// p.ready, and reports whether the eventfd was kicked (consuming the kick).
-func (p *poller) collect() (kicked bool, _ error) {
+// collect calls epoll_wait without waiting and puts the ready descriptors
+// in p.ready; a kick of the eventfd is consumed here and reported as no
+// descriptor (the turn it causes is what it is for).
+func (p *poller) collect() error {
 	p.ready = p.ready[:0]
 	n, err := unix.EpollWait(p.epfd, p.events, 0)
 	if err != nil {
 		if errors.Is(err, unix.EINTR) {
-			return false, nil
+			return nil
 		}
-		return false, fmt.Errorf("epoll_wait: %w", err)
+		return fmt.Errorf("epoll_wait: %w", err)
 	}
 	for _, ev := range p.events[:n] {
 		if int(ev.Fd) == p.evfd {
-			kicked = true
 			_, err := unix.Read(p.evfd, p.buf[:])
 			if err != nil && !errors.Is(err, unix.EAGAIN) {
 				p.ready = p.ready[:0]
-				return false, fmt.Errorf("read(eventfd): %w", err)
+				return fmt.Errorf("read(eventfd): %w", err)
 			}
 			continue
 		}
@@ -205,7 +205,7 @@ func (p *poller) collect() (kicked bool, _ error) {
 		}
 		p.ready = append(p.ready, readyEvent{fd: ev.Fd, ready: r})
 	}
-	return kicked, nil
+	return nil
 }
 
 // kick ends the wait in progress, or the next one, at once.

@@ -16,8 +16,10 @@ import (
 // sleep until the epoll instance reports a ready descriptor, or that
 // timeout passes (rounded up to the millisecond, so a timer never fires
 // early, as in tokio). Then look up the waker of every ready file
-// descriptor and wake them all, with no lock held. The reactor never polls
-// a future: it only wakes tasks, and the executor polls them.
+// descriptor and wake them all, with no lock held. The reactor only wakes
+// tasks and the executor polls them, unless the executor has no workers of
+// its own and the reactor drives it (Drive): then the loop polls the tasks
+// it has just woken before it sleeps again.
 //
 // The sleep is not a blocking epoll_wait: the goroutine parks in Go's own
 // netpoller, which watches the epoll instance as it watches a socket, and
@@ -212,14 +214,21 @@ func (r *Reactor) Drive(e *Executor) error {
 // sleep.
 func (r *Reactor) unpark() {
 	r.lock <- struct{}{}
-	if r.parked && !r.kicked && !r.closed {
+	r.kickLocked(math.MinInt64)
+	<-r.lock
+}
+
+// kickLocked writes to the eventfd if the loop sleeps (or is about to)
+// until after when, and has not been kicked since it parked. The caller
+// holds the lock, so that Close cannot close the eventfd first.
+func (r *Reactor) kickLocked(when int64) {
+	if r.parked && !r.kicked && when < r.wakeAt && !r.closed {
 		r.kicked = true
 		if err := r.p.kick(); err != nil {
 			<-r.lock
 			panic(fmt.Sprintf("async: reactor: %v", err))
 		}
 	}
-	<-r.lock
 }
 
 func (r *Reactor) wakeBatch() {
@@ -358,14 +367,7 @@ func (r *Reactor) ResetTimer(t *Timer, deadline time.Time, w Waker) {
 	when := int64(deadline.Sub(r.epoch))
 	r.lock <- struct{}{}
 	r.timers.reset(t, when, w)
-	if r.parked && !r.kicked && when < r.wakeAt && !r.closed {
-		// Under the lock, so that Close cannot close the eventfd first.
-		r.kicked = true
-		if err := r.p.kick(); err != nil {
-			<-r.lock
-			panic(fmt.Sprintf("async: reactor: %v", err))
-		}
-	}
+	r.kickLocked(when)
 	<-r.lock
 }
 
