@@ -35,25 +35,6 @@ type groupState struct {
 	idle    chan struct{} // closed when running drops to zero
 }
 
-// PanicError is the value with which Group.Wait panics when a task panicked.
-type PanicError struct {
-	Value any    // the value the task panicked with
-	Stack []byte // the task's stack at the panic
-}
-
-func (p *PanicError) Error() string {
-	return fmt.Sprintf("csp: task panicked: %v\n\ntask stack:\n%s", p.Value, p.Stack)
-}
-
-// Unwrap returns the panic value if it is an error, so errors.Is and
-// errors.As see through a PanicError.
-func (p *PanicError) Unwrap() error {
-	if err, ok := p.Value.(error); ok {
-		return err
-	}
-	return nil
-}
-
 // NewGroup returns an empty group with no limit.
 func NewGroup() *Group {
 	g := &Group{state: make(chan groupState, 1)}

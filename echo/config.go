@@ -26,7 +26,7 @@ const (
 	// client ahead of them has gone. Kept to show the bug.
 	ModeSequential Mode = "sequential"
 	// ModeReactor serves every connection as a state machine polled by an
-	// executor and woken by a reactor (internal/async): the tutorial's
+	// executor and woken by a reactor (csp/async): the tutorial's
 	// picture of what tokio::spawn does underneath. No goroutine per
 	// connection: a connection is a task holding its socket, its state and
 	// one timer, and the reactor's goroutine polls whichever are ready (with

@@ -3,7 +3,7 @@ package echo
 import "net/netip"
 
 // Reactor mode (ModeReactor; reactor_linux.go) serves connections as
-// tasks on an internal/async executor, woken by its reactor:
+// tasks on a csp/async executor, woken by its reactor:
 //
 //	acceptor goroutine ──sockets──▶ serve loop ──async.Spawn──▶ executor: run queue
 //	  (accept4 on the                (live set, limit,              of the connections' tasks

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // reactorSupported reports nil: Linux has epoll.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // In reactor mode a connection waiting for its client is a task and its

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/chansync/chansync/csp"
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 	"github.com/chansync/chansync/internal/baseline"
 	"golang.org/x/sync/semaphore"
 )

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/chansync/chansync/csp"
+	"github.com/chansync/chansync/csp/async"
 	"github.com/chansync/chansync/h2o"
-	"github.com/chansync/chansync/internal/async"
 )
 
 // Two molecules from six atoms, bonded through a Log and checked.

@@ -24,7 +24,7 @@
 //
 // TaskWater is the same factory the way Tokio runs it: each atom is a small
 // state machine (AtomFuture) spawned as a task on the executor of
-// internal/async, waiting on that package's semaphores and barrier, with no
+// csp/async, waiting on that package's semaphores and barrier, with no
 // goroutine and no stack of its own. TaskNoWait and TaskPrematureRelease
 // are the two bugs as tasks.
 package h2o

@@ -3,7 +3,7 @@ package h2o
 import (
 	"context"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // The tutorial's two bugs port to tasks as they are in Rust, since here an

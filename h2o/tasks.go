@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // TaskWater is the water factory with its atoms as tasks, the way Tokio

@@ -22,7 +22,7 @@ const repoRoot = ".."
 func TestChannelOnly(t *testing.T) {
 	exempt := map[string]bool{"cmd/mutexguard": true, "internal/baseline": true}
 	checked := map[string]int{}
-	for _, dir := range []string{"csp", "echo", "h2o", "cmd", "internal"} {
+	for _, dir := range []string{"csp", "echo", "h2o", "inbox", "cmd", "internal"} {
 		root := filepath.Join(repoRoot, dir)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -60,7 +60,7 @@ func TestChannelOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, dir := range []string{"csp", "cmd", "internal"} {
+	for _, dir := range []string{"csp", "inbox", "cmd", "internal"} {
 		if checked[dir] == 0 {
 			t.Fatalf("no Go files found in %s: is the test running from the tests folder?", dir)
 		}

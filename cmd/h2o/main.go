@@ -44,8 +44,8 @@ import (
 	"time"
 
 	"github.com/chansync/chansync/csp"
+	"github.com/chansync/chansync/csp/async"
 	"github.com/chansync/chansync/h2o"
-	"github.com/chansync/chansync/internal/async"
 )
 
 func main() {

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chansync/chansync/csp/async"
 	"github.com/chansync/chansync/h2o"
-	"github.com/chansync/chansync/internal/async"
 	"github.com/chansync/chansync/internal/procfs"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chansync/chansync/internal/async/inbox"
+	"github.com/chansync/chansync/inbox"
 	"github.com/chansync/chansync/internal/procfs"
 )
 

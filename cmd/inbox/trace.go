@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/chansync/chansync/internal/async"
-	"github.com/chansync/chansync/internal/async/inbox"
+	"github.com/chansync/chansync/csp/async"
+	"github.com/chansync/chansync/inbox"
 )
 
 // traceLatency is each request's latency in the trace: long enough that

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/chansync/chansync/internal/async"
-	"github.com/chansync/chansync/internal/async/inbox"
+	"github.com/chansync/chansync/csp/async"
+	"github.com/chansync/chansync/inbox"
 )
 
 // The three styles, in the order the table shows them.

@@ -32,7 +32,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // A UserID names a user of the directory.

@@ -9,7 +9,7 @@ import (
 // The executor's overheads, each beside the goroutine operation it stands
 // in for, in the same run:
 //
-//	go test -run '^$' -bench . -count 10 ./internal/async > async.txt
+//	go test -run '^$' -bench . -count 10 ./csp/async > async.txt
 //	benchstat -col /impl async.txt
 
 // ready is a future that is ready at its first poll.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // countdown is a hand-written future: it needs n wakes before it is ready.

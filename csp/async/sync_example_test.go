@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // An Acquire is a future: polled while no permit is free, it queues and

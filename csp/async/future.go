@@ -20,7 +20,7 @@ import (
 // Futures are implemented on pointer receivers, since polling moves them
 // from one state to the next, and are written as state machines: a state
 // field, one case per state in Poll, the variables each state needs kept in
-// the struct. See internal/async/inbox for the tutorial's AddToInbox.
+// the struct. See package github.com/chansync/chansync/inbox for the tutorial's AddToInbox.
 type Future[T any] interface {
 	Poll(cx *Context) (T, bool)
 }

@@ -11,7 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 	"go.uber.org/goleak"
 )
 

@@ -3,7 +3,7 @@ package inbox
 import (
 	"fmt"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // A State is where AddToInboxFuture stands: the variants of the seed's

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // allocsPerOp measures the heap allocations of k operations and of 2k, run

@@ -3,7 +3,7 @@ package inbox
 import (
 	"context"
 
-	"github.com/chansync/chansync/internal/async"
+	"github.com/chansync/chansync/csp/async"
 )
 
 // AddToInboxCallback is AddToInbox in continuation-passing style, as event

@@ -40,8 +40,9 @@
 // future nobody polls does nothing at all, which is Rust's "futures are
 // lazy". In Go, a goroutine is the opposite: go f() starts f at once and f
 // blocks where it likes, its whole stack kept while it waits. A future keeps
-// only its own fields while it waits (a state machine: see
-// internal/async/inbox for AddToInbox written both ways).
+// only its own fields while it waits (a state machine: see package
+// github.com/chansync/chansync/inbox for the tutorial's AddToInbox written
+// as a goroutine, as a state machine and as callbacks).
 //
 // The Executor owns the run queue (a buffered channel, plus an overflow
 // list for when it is full) and the worker goroutines that take tasks from
