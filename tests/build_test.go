@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -38,4 +39,25 @@ func runProgram(t *testing.T, bin string, args ...string) (stdout, stderr string
 		t.Fatalf("running %s: %v", bin, err)
 	}
 	return out.String(), errb.String(), code
+}
+
+// Every program behaves alike on its command line: -h and -help print on
+// stdout, first, one line saying what the program does, then the flags,
+// and exit 0; an unknown flag exits 2 with one line on stderr naming it.
+func TestBuildHelpAndBadFlag(t *testing.T) {
+	for _, name := range []string{"echo", "echoload", "h2o", "mutexguard", "ctxswitch", "inbox"} {
+		bin := build(t, name)
+		for _, h := range []string{"-h", "-help"} {
+			out, stderr, code := runProgram(t, bin, h)
+			first, _, _ := strings.Cut(out, "\n")
+			if code != 0 || stderr != "" || !strings.HasPrefix(first, name+" ") || !strings.HasSuffix(first, ".") || !strings.Contains(out, "\nFlags:\n  -") {
+				t.Errorf("%s %s: exit %d, stderr %q, stdout:\n%s\nwant 0, nothing, a sentence on what it does, then the flags", name, h, code, stderr, out)
+			}
+		}
+		out, stderr, code := runProgram(t, bin, "-no-such-flag")
+		want := name + ": flag provided but not defined: -no-such-flag (see " + name + " -h)\n"
+		if code != 2 || out != "" || stderr != want {
+			t.Errorf("%s -no-such-flag: exit %d, stdout %q, stderr %q; want 2, nothing, %q", name, code, out, stderr, want)
+		}
+	}
 }

@@ -8,8 +8,8 @@ import (
 
 func TestCtxswitchProgram(t *testing.T) {
 	bin := build(t, "ctxswitch")
-	chart := filepath.Join(t.TempDir(), "ctxswitch.png")
-	out, stderr, code := runProgram(t, bin, "-quick", "-plot", chart)
+	dir := filepath.Join(t.TempDir(), "figures")
+	out, stderr, code := runProgram(t, bin, "-quick", "-plot", dir)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
@@ -22,12 +22,27 @@ func TestCtxswitchProgram(t *testing.T) {
 			t.Errorf("output lacks %q", row)
 		}
 	}
-	// The chart: two series (threads, goroutines) in two panels.
+	// The chart, ctxswitch.png in -plot's directory, and a line saying so;
+	// stderr is no terminal, so no progress bar.
+	chart := filepath.Join(dir, "ctxswitch.png")
 	checkPNG(t, chart)
+	if stderr != "ctxswitch: wrote "+chart+"\n" {
+		t.Errorf("stderr %q, want only the line naming the chart", stderr)
+	}
 
-	// A chart it could not write is refused before anything is measured.
-	out, stderr, code = runProgram(t, bin, "-quick", "-plot", filepath.Join(t.TempDir(), "chart.bmp"))
-	if code != 2 || out != "" || !strings.Contains(stderr, "unknown image format") {
-		t.Errorf("-plot chart.bmp: exit %d, stdout %q, stderr %q", code, out, stderr)
+	// A chart it could not write, and flags that would do nothing, are
+	// refused before anything is measured.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-quick", "-plot", dir, "-plot-format", "bmp"}, `-plot-format "bmp": want png or svg`},
+		{[]string{"-quick", "-tasks", "50"}, "-quick and -tasks do not go together"},
+		{[]string{"-quick", "-iters", "5"}, "-quick and -iters do not go together"},
+	} {
+		out, stderr, code := runProgram(t, bin, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and one line saying %q", tc.args, code, out, stderr, tc.want)
+		}
 	}
 }

@@ -44,7 +44,7 @@ func TestH2OProgram(t *testing.T) {
 		t.Errorf("-runtime tasks -quiet: exit %d, output %q", code, out)
 	}
 
-	for _, args := range [][]string{{"-n", "-1"}, {"-variant", "heavy-water"}, {"-runtime", "fibers"}, {"-floor", "-runtime", "tasks"}} {
+	for _, args := range [][]string{{"-n", "-1"}, {"-variant", "heavy-water"}, {"-runtime", "fibers"}, {"-floor", "-runtime", "tasks"}, {"-floor", "-variant", "no-wait"}, {"-memory", "-runtime", "tasks", "-workers", "1"}} {
 		_, stderr, code := runProgram(t, bin, args...)
 		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "h2o: ") {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and one line", args, code, stderr)

@@ -54,8 +54,17 @@ func TestInboxProgram(t *testing.T) {
 		}
 	}
 
-	_, stderr, code = runProgram(t, bin, "-style", "fibers")
-	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "inbox: ") {
-		t.Errorf("bad -style: exit %d, stderr %q; want 2 and one line", code, stderr)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-style", "fibers"}, `unknown style "fibers"`},
+		{[]string{"-trace", "-json"}, "-trace and -json do not go together"},
+		{[]string{"-trace", "-n", "5"}, "-trace and -n do not go together"},
+	} {
+		out, stderr, code := runProgram(t, bin, tc.args...)
+		if code != 2 || out != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "inbox: ") || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and one line saying %q", tc.args, code, out, stderr, tc.want)
+		}
 	}
 }

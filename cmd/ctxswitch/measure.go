@@ -5,6 +5,8 @@ import (
 	"math"
 	"runtime"
 	"time"
+
+	"github.com/chansync/chansync/cmd/internal/progress"
 )
 
 // A stat is the mean and standard deviation of repeated measurements.
@@ -54,23 +56,39 @@ type results struct {
 	Notes        []string `json:"notes,omitempty"`
 }
 
-// repeat runs f once to warm up, then iters times, and summarizes.
-func repeat(iters int, f func() (float64, error)) (stat, error) {
+// repeat runs f once to warm up, then iters times, and summarizes. It
+// counts each run on meter.
+func repeat(iters int, meter *progress.Meter, f func() (float64, error)) (stat, error) {
 	if _, err := f(); err != nil {
 		return stat{}, err
 	}
+	meter.Add(1)
 	xs := make([]float64, 0, iters)
 	for range iters {
 		x, err := f()
 		if err != nil {
 			return stat{}, err
 		}
+		meter.Add(1)
 		xs = append(xs, x)
 	}
 	return summarize(xs), nil
 }
 
-func measure(opt options) (*results, error) {
+// timedMetrics is the number of metrics measure times on both sides (the
+// steps of its loop).
+const timedMetrics = 4
+
+// measureRuns is how many runs measure makes, the total of its progress
+// bar: a memory child of each kind per iteration, then each timed metric's
+// warm-up and iterations on both sides.
+func measureRuns(opt options) int {
+	return 2*opt.iters + timedMetrics*2*(opt.iters+1)
+}
+
+// measure runs every measurement of opt, counting each run on meter
+// (which may be nil).
+func measure(opt options, meter *progress.Meter) (*results, error) {
 	res := &results{
 		Date:       time.Now().UTC().Format("2006-01-02"),
 		GoVersion:  runtime.Version(),
@@ -81,13 +99,15 @@ func measure(opt options) (*results, error) {
 	}
 	n := opt.tasks
 	addRow := func(metric, unit string, threads, goroutines func() (float64, error)) error {
-		t, err := repeat(opt.iters, threads)
+		meter.Describe(metric + ", threads")
+		t, err := repeat(opt.iters, meter, threads)
 		if err != nil {
 			return fmt.Errorf("%s, threads: %w", metric, err)
 		}
 		r := row{Metric: metric, Unit: unit, Threads: t}
 		if goroutines != nil {
-			g, err := repeat(opt.iters, goroutines)
+			meter.Describe(metric + ", goroutines")
+			g, err := repeat(opt.iters, meter, goroutines)
 			if err != nil {
 				return fmt.Errorf("%s, goroutines: %w", metric, err)
 			}
@@ -102,7 +122,8 @@ func measure(opt options) (*results, error) {
 
 	// Memory first, in fresh child processes, so nothing freed by another
 	// measurement is reused.
-	mem, kernel, err := memoryRows(n, opt.iters)
+	meter.Describe("memory, in child processes")
+	mem, kernel, err := memoryRows(n, opt.iters, meter)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chansync/chansync/cmd/internal/progress"
 	"github.com/chansync/chansync/internal/procfs"
 )
 
@@ -75,9 +76,10 @@ func runChild(kind string, n int) ([]memPoint, error) {
 	return points, nil
 }
 
-// memoryRows runs iters memory children of each kind and returns the rows
-// for resident memory per task and kernel stacks per thread.
-func memoryRows(n, iters int) (row, row, error) {
+// memoryRows runs iters memory children of each kind, counting each on
+// meter, and returns the rows for resident memory per task and kernel
+// stacks per thread.
+func memoryRows(n, iters int, meter *progress.Meter) (row, row, error) {
 	per := map[string][]float64{}
 	var kernel []float64
 	for range iters {
@@ -86,6 +88,7 @@ func memoryRows(n, iters int) (row, row, error) {
 			if err != nil {
 				return row{}, row{}, err
 			}
+			meter.Add(1)
 			var x, rss, ks []float64
 			for _, p := range points {
 				x = append(x, float64(p.Tasks))

@@ -8,8 +8,9 @@
 // It listens on 127.0.0.1:50000 unless told otherwise; a port given as the
 // argument replaces the port of -addr, as in the tutorial. Talk to it with
 // `nc 127.0.0.1 50000`. SIGINT or SIGTERM starts a graceful shutdown that
-// lasts at most -drain-timeout; a second signal exits at once. Bad flags or
-// arguments exit with status 2, a failure to listen with status 1.
+// lasts at most -drain-timeout; a second signal exits at once. -h prints
+// the flags on standard output and exits 0; bad flags or arguments exit
+// with status 2, in one line; a failure to listen exits with status 1.
 package main
 
 import (
@@ -26,13 +27,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chansync/chansync/cmd/internal/cli"
 	"github.com/chansync/chansync/echo"
 )
 
 func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	os.Exit(run(os.Args[1:], os.Stderr, sigs))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, sigs))
 }
 
 // usageError is a problem with the command line: exit status 2.
@@ -40,22 +42,43 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func parse(args []string, stderr io.Writer) (echo.Config, time.Duration, error) {
-	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: echo [flags] [port]")
-		fs.PrintDefaults()
+const synopsis = `usage: echo [flags] [port]
+
+It listens on 127.0.0.1:50000 unless told otherwise; a port given as the
+argument replaces the port of -addr. Talk to it with nc 127.0.0.1 50000.
+SIGINT or SIGTERM starts a graceful shutdown that lasts at most
+-drain-timeout; a second signal exits at once.`
+
+// flags are the program's flags, defined on their command.
+type flags struct {
+	cmd                      *cli.Command
+	addr, mode, level        *string
+	maxLine, maxConns        *int
+	idle, line, write, drain *time.Duration
+}
+
+func newFlags() *flags {
+	cmd := cli.New("echo", "echo runs chansync's line echo server: every line a client sends is written back to it.", synopsis)
+	fs := cmd.Flags
+	return &flags{
+		cmd:      cmd,
+		addr:     fs.String("addr", echo.DefaultAddr, "address to listen on"),
+		mode:     fs.String("mode", string(echo.ModeGoroutine), "goroutine, thread, sequential (the tutorial's bug) or reactor (Linux: tasks on an executor, woken by epoll)"),
+		maxLine:  fs.Int("max-line", echo.DefaultMaxLineBytes, "longest line in bytes, its newline included"),
+		maxConns: fs.Int("max-conns", echo.DefaultMaxConns, "most connections served at once"),
+		idle:     fs.Duration("idle-timeout", echo.DefaultIdleTimeout, "how long a connection may wait between lines"),
+		line:     fs.Duration("line-timeout", echo.DefaultLineTimeout, "how long a begun line may take to arrive"),
+		write:    fs.Duration("write-timeout", echo.DefaultWriteTimeout, "how long one write may take"),
+		drain:    fs.Duration("drain-timeout", 10*time.Second, "how long a graceful shutdown may take"),
+		level:    fs.String("log-level", "info", "debug, info, warn or error"),
 	}
-	addr := fs.String("addr", echo.DefaultAddr, "address to listen on")
-	mode := fs.String("mode", string(echo.ModeGoroutine), "goroutine, thread, sequential (the tutorial's bug) or reactor (Linux: tasks on an executor, woken by epoll)")
-	maxLine := fs.Int("max-line", echo.DefaultMaxLineBytes, "longest line in bytes, its newline included")
-	maxConns := fs.Int("max-conns", echo.DefaultMaxConns, "most connections served at once")
-	idle := fs.Duration("idle-timeout", echo.DefaultIdleTimeout, "how long a connection may wait between lines")
-	line := fs.Duration("line-timeout", echo.DefaultLineTimeout, "how long a begun line may take to arrive")
-	write := fs.Duration("write-timeout", echo.DefaultWriteTimeout, "how long one write may take")
-	drain := fs.Duration("drain-timeout", 10*time.Second, "how long a graceful shutdown may take")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+}
+
+// parse reads the command line. After -h or -help it returns flag.ErrHelp
+// for run to print the usage.
+func parse(args []string, stderr io.Writer) (echo.Config, time.Duration, error) {
+	f := newFlags()
+	fs := f.cmd.Flags
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return echo.Config{}, 0, err
@@ -70,46 +93,46 @@ func parse(args []string, stderr io.Writer) (echo.Config, time.Duration, error) 
 		if err != nil || port < 0 || port > 65535 {
 			return echo.Config{}, 0, usageError{fmt.Sprintf("port %q is not a number from 0 to 65535", fs.Arg(0))}
 		}
-		host, _, err := net.SplitHostPort(*addr)
+		host, _, err := net.SplitHostPort(*f.addr)
 		if err != nil {
-			return echo.Config{}, 0, usageError{fmt.Sprintf("-addr %q: %v", *addr, err)}
+			return echo.Config{}, 0, usageError{fmt.Sprintf("-addr %q: %v", *f.addr, err)}
 		}
-		*addr = net.JoinHostPort(host, strconv.Itoa(port))
+		*f.addr = net.JoinHostPort(host, strconv.Itoa(port))
 	}
 	for name, v := range map[string]int64{
-		"-max-line": int64(*maxLine), "-max-conns": int64(*maxConns),
-		"-idle-timeout": int64(*idle), "-line-timeout": int64(*line),
-		"-write-timeout": int64(*write), "-drain-timeout": int64(*drain),
+		"-max-line": int64(*f.maxLine), "-max-conns": int64(*f.maxConns),
+		"-idle-timeout": int64(*f.idle), "-line-timeout": int64(*f.line),
+		"-write-timeout": int64(*f.write), "-drain-timeout": int64(*f.drain),
 	} {
 		if v <= 0 {
 			return echo.Config{}, 0, usageError{fmt.Sprintf("%s must be positive", name)}
 		}
 	}
 	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return echo.Config{}, 0, usageError{fmt.Sprintf("-log-level %q: want debug, info, warn or error", *level)}
+	if err := lvl.UnmarshalText([]byte(*f.level)); err != nil {
+		return echo.Config{}, 0, usageError{fmt.Sprintf("-log-level %q: want debug, info, warn or error", *f.level)}
 	}
 	cfg := echo.Config{
-		Addr:         *addr,
-		Mode:         echo.Mode(*mode),
-		MaxLineBytes: *maxLine,
-		MaxConns:     *maxConns,
-		IdleTimeout:  *idle,
-		LineTimeout:  *line,
-		WriteTimeout: *write,
+		Addr:         *f.addr,
+		Mode:         echo.Mode(*f.mode),
+		MaxLineBytes: *f.maxLine,
+		MaxConns:     *f.maxConns,
+		IdleTimeout:  *f.idle,
+		LineTimeout:  *f.line,
+		WriteTimeout: *f.write,
 		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})),
 	}
-	return cfg, *drain, nil
+	return cfg, *f.drain, nil
 }
 
-func run(args []string, stderr io.Writer, sigs <-chan os.Signal) int {
+func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	cfg, drain, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
+		newFlags().cmd.PrintUsage(stdout)
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "echo: %v\n", err)
-		return 2
+		return newFlags().cmd.Fail(stderr, "%v", err)
 	}
 	srv, err := echo.NewServer(cfg)
 	if err != nil {

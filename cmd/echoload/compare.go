@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chansync/chansync/cmd/internal/report"
 	"github.com/chansync/chansync/echo"
 	"github.com/chansync/chansync/internal/baseline"
 	"github.com/chansync/chansync/internal/procfs"
@@ -121,12 +122,13 @@ func loadFresh(kind string, cfg loadConfig, warmUp bool) (result, error) {
 	}
 	defer c.stop()
 	cfg.addr = c.addr
+	ctx := context.Background()
 	if warmUp {
-		if warm := runLoad(cfg); len(warm.Errors) > 0 {
+		if warm := runLoad(ctx, cfg); len(warm.Errors) > 0 {
 			return warm, nil
 		}
 	}
-	return runLoad(cfg), nil
+	return runLoad(ctx, cfg), nil
 }
 
 func median(xs []float64) float64 {
@@ -198,9 +200,13 @@ func ratios(xs []float64) string {
 }
 
 // runCompare runs the whole comparison on loopback and prints its tables,
-// and draws its figures if plots is not nil.
-func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figures) int {
+// draws its figures if plots is not nil, and writes the tables to rep's
+// file if rep is not nil and the comparison ran to its end.
+func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figures, rep *report.Report) int {
 	const idleConns = 10_000
+	if rep != nil {
+		stdout = rep.Tee(stdout)
+	}
 	servers := compared()
 	fmt.Fprintf(stdout, "Line echo servers on loopback, each in its own process, started fresh for every run; %v per run.\n", d)
 	fmt.Fprintf(stdout, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n\n")
@@ -234,6 +240,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 			n := len(servers)
 			rate, p99 := make([][]float64, n), make([][]float64, n)
 			curves := make([][][]latencyPoint, n)
+			unserved := make([]int, n)
 			errs := make([]map[string]int64, n)
 			for i := range errs {
 				errs[i] = map[string]int64{}
@@ -251,6 +258,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 					rate[i] = append(rate[i], r.LinesPerSec)
 					p99[i] = append(p99[i], r.P99)
 					curves[i] = append(curves[i], r.Latency)
+					unserved[i] = max(unserved[i], r.Active-r.Served)
 					for k, v := range r.Errors {
 						errs[i][k] += v
 						failed = true
@@ -262,7 +270,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 			rates, p99s := make([]float64, n), make([]float64, n)
 			var errCells []string
 			for i, c := range servers {
-				pt.Series = append(pt.Series, series{Name: c.name, LinesPerSec: median(rate[i]), Latency: medianCurve(curves[i])})
+				pt.Series = append(pt.Series, series{Name: c.name, LinesPerSec: median(rate[i]), Latency: medianCurve(curves[i]), Unserved: unserved[i]})
 				rates[i], p99s[i] = median(rate[i]), median(p99[i])
 				row += fmt.Sprintf(" %.0f |", rates[i])
 				errCells = append(errCells, errText(errs[i]))
@@ -302,11 +310,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 			if kind == "sequential" {
 				served = r.Served
 			}
-			sr := series{Name: kind, LinesPerSec: r.LinesPerSec, Latency: r.Latency}
-			if r.Served < conns {
-				sr.Note = fmt.Sprintf("(%d of %d served)", r.Served, conns)
-			}
-			pt.Series = append(pt.Series, sr)
+			pt.Series = append(pt.Series, series{Name: kind, LinesPerSec: r.LinesPerSec, Latency: r.Latency, Unserved: r.Active - r.Served})
 		}
 		modePoints = append(modePoints, pt)
 		fmt.Fprintf(stdout, "| %d | %s | %d of %d |\n", conns, strings.Join(cells, " | "), served, conns)
@@ -314,7 +318,11 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 	if plots != nil {
 		// Drawn now rather than at the end, so that a failure in what
 		// follows does not lose them.
-		if err := plots.compare(serverPoints, modePoints, d, reps); err != nil {
+		paths, err := plots.compare(serverPoints, modePoints, d, reps)
+		for _, p := range paths {
+			fmt.Fprintf(stderr, "echoload: wrote %s\n", p)
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "echoload: %v\n", err)
 			failed = true
 		}
@@ -359,6 +367,13 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 			}
 			fmt.Fprintf(stdout, "| %s | %.0f | %s | %d | %s |\n", kind, r.LinesPerSec, usText(r.P99), r.Served, errText(r.Errors))
 		}
+	}
+	if rep != nil {
+		if err := rep.Write(); err != nil {
+			fmt.Fprintf(stderr, "echoload: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "echoload: wrote %s\n", rep.Path())
 	}
 	if failed {
 		return 1

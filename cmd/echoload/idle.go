@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sort"
 	"time"
 
@@ -60,12 +59,20 @@ func closeAll(conns []net.Conn) {
 	}
 }
 
-// runIdle holds n idle connections open until stop delivers a signal.
-func runIdle(addr string, n int, stdout, stderr io.Writer, stop <-chan os.Signal) int {
+// runIdle holds n idle connections open until a signal arrives from
+// interrupts. The signal is the run's normal end: it returns 0 unless a
+// connection failed to open.
+func runIdle(addr string, n int, stdout, stderr io.Writer, interrupts interrupts) int {
 	if err := checkFDs(n); err != nil {
 		fmt.Fprintf(stderr, "echoload: %v\n", err)
 		return 1
 	}
+	if err := checkServer(addr); err != nil {
+		fmt.Fprintf(stderr, "echoload: %v\n", err)
+		return 1
+	}
+	stop, stopSignals := interrupts()
+	defer stopSignals()
 	conns, errs := openIdle(addr, n)
 	defer closeAll(conns)
 	fmt.Fprintf(stdout, "%d of %d idle connections open (each sent one line and got its echo); interrupt to close them\n", len(conns), n)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -38,8 +39,14 @@ type result struct {
 	P999        float64          `json:"p999_us"`
 	Max         float64          `json:"max_us"`
 	Errors      map[string]int64 `json:"errors"`
-	// Served is how many connections got at least one echo.
+	// Served is how many connections got at least one echo, of the Active
+	// ones that took part (a run of fewer lines than connections leaves
+	// some out).
 	Served int `json:"served"`
+	Active int `json:"active"`
+	// Interrupted is set when a signal cut the run short: the figures are
+	// those of what ran until then.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Latency is the distribution the percentiles above are read from.
 	Latency []latencyPoint `json:"-"`
 }
@@ -58,11 +65,14 @@ type connResult struct {
 }
 
 // runLoad drives cfg.conns connections in a closed loop and returns the
-// measurements. Every echo is checked byte for byte.
-func runLoad(cfg loadConfig) result {
+// measurements. Every echo is checked byte for byte. If ctx ends first,
+// the connections stop where they are, lines still in flight are not
+// counted as errors, and the result is marked as interrupted.
+func runLoad(ctx context.Context, cfg loadConfig) result {
 	p := pool.NewWithResults[connResult]().WithMaxGoroutines(cfg.conns)
 	start := time.Now()
 	end := start.Add(cfg.duration)
+	active := 0
 	for i := range cfg.conns {
 		quota := int64(0)
 		if cfg.lines > 0 {
@@ -74,13 +84,14 @@ func runLoad(cfg loadConfig) result {
 				continue
 			}
 		}
-		p.Go(func() connResult { return driveConn(cfg, i, quota, end) })
+		active++
+		p.Go(func() connResult { return driveConn(ctx, cfg, i, quota, end) })
 	}
 	results := p.Wait()
 	elapsed := time.Since(start)
 
 	total := newHistogram()
-	res := result{Conns: cfg.conns, Size: cfg.size, Errors: map[string]int64{}}
+	res := result{Conns: cfg.conns, Size: cfg.size, Active: active, Errors: map[string]int64{}, Interrupted: ctx.Err() != nil}
 	for _, r := range results {
 		res.Lines += r.lines
 		total.Merge(r.hist)
@@ -118,12 +129,15 @@ func line(buf []byte, id int, seq int64) []byte {
 
 // driveConn runs one connection: it keeps cfg.pipeline lines in flight,
 // reads each echo whole and compares it with what was sent, until its quota
-// of lines is done or the run's end has come.
-func driveConn(cfg loadConfig, id int, quota int64, end time.Time) connResult {
+// of lines is done, the run's end has come or ctx has ended.
+func driveConn(ctx context.Context, cfg loadConfig, id int, quota int64, end time.Time) connResult {
 	r := connResult{hist: newHistogram()}
-	c, err := net.DialTimeout("tcp", cfg.addr, 10*time.Second)
+	dialer := net.Dialer{Timeout: 10 * time.Second}
+	c, err := dialer.DialContext(ctx, "tcp", cfg.addr)
 	if err != nil {
-		r.err = "dial: " + errKind(err)
+		if ctx.Err() == nil {
+			r.err = "dial: " + errKind(err)
+		}
 		return r
 	}
 	defer c.Close()
@@ -132,6 +146,13 @@ func driveConn(cfg loadConfig, id int, quota int64, end time.Time) connResult {
 	} else {
 		c.SetDeadline(time.Now().Add(60 * time.Second))
 	}
+	// An interrupt ends any wait at once, as the run's end does.
+	defer context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })()
+	// over reports whether the run is over, so that a wait it cut short is
+	// not an error.
+	over := func() bool {
+		return ctx.Err() != nil || (quota == 0 && !time.Now().Before(end))
+	}
 	size := cfg.size
 	want := make([]byte, 0, size)
 	got := make([]byte, size)
@@ -139,6 +160,9 @@ func driveConn(cfg loadConfig, id int, quota int64, end time.Time) connResult {
 	var sent, done int64
 	var unreported int64
 	more := func() bool {
+		if ctx.Err() != nil {
+			return false
+		}
 		if quota > 0 {
 			return sent < quota
 		}
@@ -148,7 +172,7 @@ func driveConn(cfg loadConfig, id int, quota int64, end time.Time) connResult {
 		sentAt[sent%int64(cfg.pipeline)] = time.Now()
 		_, err := c.Write(line(want[:0:size], id, sent))
 		sent++
-		if err != nil && quota == 0 && !time.Now().Before(end) && errors.Is(err, os.ErrDeadlineExceeded) {
+		if err != nil && over() && errors.Is(err, os.ErrDeadlineExceeded) {
 			return errRunOver // a write still blocked when the run ended
 		}
 		return err
@@ -163,7 +187,7 @@ func driveConn(cfg loadConfig, id int, quota int64, end time.Time) connResult {
 	}
 	for done < sent {
 		if _, err := io.ReadFull(c, got); err != nil {
-			if quota == 0 && !time.Now().Before(end) && errors.Is(err, os.ErrDeadlineExceeded) {
+			if over() && errors.Is(err, os.ErrDeadlineExceeded) {
 				break // the run is over; lines still in flight are not errors
 			}
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/chansync/chansync/internal/baseline"
@@ -65,7 +69,7 @@ func TestLoadCountsLinesAndChecksThem(t *testing.T) {
 	go baseline.ServeEcho(ln)
 	defer ln.Close()
 	for _, pipeline := range []int{1, 4} {
-		res := runLoad(loadConfig{addr: ln.Addr().String(), conns: 7, lines: 1000, size: 100, pipeline: pipeline})
+		res := runLoad(context.Background(), loadConfig{addr: ln.Addr().String(), conns: 7, lines: 1000, size: 100, pipeline: pipeline})
 		if res.Lines != 1000 || len(res.Errors) != 0 || res.Served != 7 {
 			t.Fatalf("pipeline %d: %d lines, %d served, errors %v; want 1000, 7, none", pipeline, res.Lines, res.Served, res.Errors)
 		}
@@ -89,7 +93,7 @@ func TestLoadCatchesMismatch(t *testing.T) {
 			c.Write(buf)
 		}
 	})
-	res := runLoad(loadConfig{addr: addr, conns: 1, lines: 500, size: 64, pipeline: 1})
+	res := runLoad(context.Background(), loadConfig{addr: addr, conns: 1, lines: 500, size: 64, pipeline: 1})
 	if res.Errors["mismatch"] != 1 || res.Lines != 100 {
 		t.Fatalf("errors %v after %d lines; want one mismatch after 100", res.Errors, res.Lines)
 	}
@@ -102,7 +106,7 @@ func TestLoadReportsShortReads(t *testing.T) {
 		io.ReadFull(c, make([]byte, 64))
 		io.WriteString(c, "ERR server busy\n")
 	})
-	res := runLoad(loadConfig{addr: addr, conns: 3, lines: 30, size: 64, pipeline: 1})
+	res := runLoad(context.Background(), loadConfig{addr: addr, conns: 3, lines: 30, size: 64, pipeline: 1})
 	if res.Errors["short read: ERR server busy"] != 3 {
 		t.Fatalf("errors %v, want 3 × short read: ERR server busy", res.Errors)
 	}
@@ -128,7 +132,7 @@ func TestRunPrintsReport(t *testing.T) {
 	go baseline.ServeEcho(ln)
 	defer ln.Close()
 	var out, errb bytes.Buffer
-	code := run([]string{"-addr", ln.Addr().String(), "-c", "3", "-n", "300", "-size", "32"}, &out, &errb)
+	code := run([]string{"-addr", ln.Addr().String(), "-c", "3", "-n", "300", "-size", "32"}, &out, &errb, noInterrupts)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -138,26 +142,180 @@ func TestRunPrintsReport(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := run([]string{"-addr", ln.Addr().String(), "-c", "2", "-n", "10", "-json"}, &out, &errb); code != 0 || !strings.Contains(out.String(), `"lines": 10`) {
+	if code := run([]string{"-addr", ln.Addr().String(), "-c", "2", "-n", "10", "-json"}, &out, &errb, noInterrupts); code != 0 || !strings.Contains(out.String(), `"lines": 10`) {
 		t.Fatalf("-json: exit %d, output %s", code, out.String())
 	}
 }
 
+// noInterrupts delivers no signal.
+func noInterrupts() (<-chan os.Signal, func()) { return nil, func() {} }
+
+// Errors met under load are reported by kind, and the exit status is 1.
 func TestRunFailsOnErrors(t *testing.T) {
-	ln := listen(t)
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens: every dial is refused
+	// Reads the first line of each connection and closes it unanswered.
+	addr := serveWith(t, func(c net.Conn) { io.ReadFull(c, make([]byte, 64)) })
 	var out, errb bytes.Buffer
-	if code := run([]string{"-addr", addr, "-c", "2", "-n", "10"}, &out, &errb); code != 1 || !strings.Contains(out.String(), "2 × dial: connection refused") {
-		t.Fatalf("exit %d, report:\n%s", code, out.String())
+	if code := run([]string{"-addr", addr, "-c", "2", "-n", "10"}, &out, &errb, noInterrupts); code != 1 || !strings.Contains(out.String(), "2 × short read: connection closed") {
+		t.Fatalf("exit %d, report:\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "served: 0 of 2 connections got an echo") {
+		t.Errorf("the report does not say that no connection got an echo:\n%s", out.String())
 	}
 }
 
-func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-c", "0"}, {"-size", "0"}, {"-pipeline", "0"}, {"-n", "-1"}, {"-idle", "-5"}, {"-d", "0s"}, {"stray"}} {
+// Where nothing listens, a load run and -idle say so in one line, before
+// any load, and exit 1.
+func TestDeadAddress(t *testing.T) {
+	ln := listen(t)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: every dial is refused
+	for _, args := range [][]string{{"-c", "5", "-n", "100"}, {"-d", "1s", "-json"}, {"-idle", "3"}} {
 		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code != 2 || !strings.HasPrefix(errb.String(), "echoload: ") {
-			t.Errorf("run(%q) = %d, stderr %q; want 2 and a message", args, code, errb.String())
+		code := run(append([]string{"-addr", addr}, args...), &out, &errb, noInterrupts)
+		want := "echoload: cannot connect to " + addr + ": is cmd/echo running?\n"
+		if code != 1 || out.Len() != 0 || errb.String() != want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 1, nothing, %q", args, code, out.String(), errb.String(), want)
+		}
+	}
+}
+
+// SIGINT during a load run stops it and prints the report of what ran,
+// marked as interrupted, with exit status 130; SIGTERM gives 143.
+func TestInterruptPrintsWhatRan(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+		args []string
+	}{
+		{syscall.SIGINT, 130, []string{"-d", "1m"}},
+		{syscall.SIGTERM, 143, []string{"-n", "1000000000", "-json"}},
+	} {
+		// The server tells when it has echoed 100 lines: the load is then
+		// under way, and the signal cuts it short.
+		echoed := make(chan struct{})
+		lines := make(chan int, 1)
+		lines <- 0
+		addr := serveWith(t, func(c net.Conn) {
+			buf := make([]byte, 64)
+			for {
+				if _, err := io.ReadFull(c, buf); err != nil {
+					return
+				}
+				if _, err := c.Write(buf); err != nil {
+					return
+				}
+				n := <-lines + 1
+				if n == 100 {
+					close(echoed)
+				}
+				lines <- n
+			}
+		})
+		signals := make(chan os.Signal, 1)
+		stopped := make(chan struct{}, 1)
+		interrupts := func() (<-chan os.Signal, func()) {
+			return signals, func() {
+				select {
+				case stopped <- struct{}{}:
+				default:
+				}
+			}
+		}
+		var out, errb bytes.Buffer
+		code := make(chan int)
+		go func() { code <- run(append([]string{"-addr", addr, "-c", "4"}, tc.args...), &out, &errb, interrupts) }()
+		<-echoed
+		signals <- tc.sig
+		if got := <-code; got != tc.code {
+			t.Errorf("%v: exit %d, want %d\n%s%s", tc.sig, got, tc.code, out.String(), errb.String())
+		}
+		select {
+		case <-stopped:
+		default:
+			t.Errorf("%v: the signals were never given back to their default action", tc.sig)
+		}
+		if tc.sig == syscall.SIGINT {
+			report := out.String()
+			if !strings.HasPrefix(report, "interrupted after ") || !strings.Contains(report, "errors: none") {
+				t.Errorf("report:\n%s\nwant the interrupted run's, without errors", report)
+			}
+			continue
+		}
+		var res result
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+		}
+		// Of the 100 lines echoed, one per connection may still have been
+		// on its way back.
+		if !res.Interrupted || res.Lines < 100-4 || len(res.Errors) != 0 || res.Active != 4 || res.Served < 1 {
+			t.Errorf("result %+v, want interrupted after 96 lines or more, no errors", res)
+		}
+	}
+}
+
+// -h prints what the program does, how to call it and its flags, on
+// stdout, and exits 0.
+func TestHelp(t *testing.T) {
+	for _, h := range []string{"-h", "-help"} {
+		var out, errb bytes.Buffer
+		code := run([]string{h}, &out, &errb, noInterrupts)
+		first, _, _ := strings.Cut(out.String(), "\n")
+		if code != 0 || errb.Len() != 0 || !strings.HasPrefix(first, "echoload is a closed-loop load generator") {
+			t.Errorf("%s: exit %d, stderr %q, first line %q", h, code, errb.String(), first)
+		}
+		for _, want := range []string{"exit status", "130", "-compare-d 300ms -compare-reps 1", "\n  -report "} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s lacks %q:\n%s", h, want, out.String())
+			}
+		}
+	}
+}
+
+// Bad values, and flags that do nothing in their company, fail at once in
+// one line naming the problem.
+func TestBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-c", "0"}, "-c must be at least 1"},
+		{[]string{"-size", "0"}, "-size must be at least 1"},
+		{[]string{"-pipeline", "0"}, "-pipeline must be at least 1"},
+		{[]string{"-n", "-1"}, "-n must not be negative"},
+		{[]string{"-idle", "-5"}, "-idle must not be negative"},
+		{[]string{"-d", "0s"}, "need a positive -d or -n"},
+		{[]string{"-compare", "-compare-d", "0s"}, "-compare-d must be positive"},
+		{[]string{"-compare", "-compare-reps", "0"}, "-compare-reps must be at least 1"},
+		{[]string{"stray"}, `unexpected argument "stray"`},
+		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-compare", "-c", "10"}, "-compare and -c do not go together: -compare runs its own load points"},
+		{[]string{"-compare", "-n", "10"}, "-compare and -n do not go together"},
+		{[]string{"-compare", "-size", "10"}, "-compare and -size do not go together"},
+		{[]string{"-compare", "-d", "1s"}, "-compare and -d do not go together"},
+		{[]string{"-compare", "-pipeline", "2"}, "-compare and -pipeline do not go together"},
+		{[]string{"-compare", "-addr", "127.0.0.1:1"}, "-compare and -addr do not go together: -compare starts its own servers"},
+		{[]string{"-compare", "-json"}, "-compare and -json do not go together"},
+		{[]string{"-compare", "-quiet"}, "-compare and -quiet do not go together"},
+		{[]string{"-compare", "-idle", "5"}, "-compare and -idle do not go together"},
+		{[]string{"-idle", "5", "-c", "3"}, "-idle and -c do not go together"},
+		{[]string{"-idle", "5", "-n", "3"}, "-idle and -n do not go together"},
+		{[]string{"-idle", "5", "-json"}, "-idle and -json do not go together"},
+		{[]string{"-idle", "5", "-plot", dir}, "-idle and -plot do not go together"},
+		{[]string{"-n", "10", "-d", "1s"}, "-n and -d do not go together: -n runs for a count of lines, -d for a time"},
+		{[]string{"-json", "-quiet"}, "-json and -quiet do not go together: -json prints no progress bar"},
+		{[]string{"-compare-d", "1s"}, "-compare-d needs -compare"},
+		{[]string{"-compare-reps", "2"}, "-compare-reps needs -compare"},
+		{[]string{"-report", filepath.Join(dir, "r.md")}, "-report needs -compare: it writes the comparison's tables"},
+		{[]string{"-plot-format", "svg"}, "-plot-format needs -plot"},
+		{[]string{"-compare", "-report", dir}, "-report: " + dir + " is a directory"},
+		{[]string{"-compare", "-report", filepath.Join(dir, "missing", "r.md")}, "-report: cannot write in"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(tc.args, &out, &errb, noInterrupts)
+		msg := errb.String()
+		if code != 2 || out.Len() != 0 || !strings.HasPrefix(msg, "echoload: ") || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) {
+			t.Errorf("run(%q) = %d, stdout %q, stderr %q; want 2, nothing, one line saying %q", tc.args, code, out.String(), msg, tc.want)
 		}
 	}
 }
@@ -184,7 +342,7 @@ func TestServerChild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := runLoad(loadConfig{addr: c.addr, conns: 1, lines: 50, size: 64, pipeline: 1})
+		res := runLoad(context.Background(), loadConfig{addr: c.addr, conns: 1, lines: 50, size: 64, pipeline: 1})
 		rss, rerr := c.rssKiB()
 		c.stop()
 		if res.Lines != 50 || len(res.Errors) != 0 || rerr != nil || rss <= 0 {

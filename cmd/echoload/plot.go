@@ -31,9 +31,19 @@ type series struct {
 	Name        string
 	LinesPerSec float64
 	Latency     []latencyPoint // ascending percentiles
-	// Note follows the name in the latency legend: what the curve leaves
-	// out, such as connections that got no echo.
-	Note string
+	// Unserved is how many of the point's connections got no echo in the
+	// measured window (the sequential server serves one at a time). The
+	// figures mark it, since the curve and the bar then stand for the
+	// few connections served, not for all of them.
+	Unserved int
+}
+
+// servedText says how many of conns connections s served, or "" if all.
+func (s series) servedText(conns int) string {
+	if s.Unserved <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("served %d/%d", conns-s.Unserved, conns)
 }
 
 // A loadPoint is one connection count and line size, with one series per
@@ -96,18 +106,6 @@ func medianCurve(curves [][]latencyPoint) []latencyPoint {
 		out[i] = latencyPoint{curves[0][i].Percentile, median(xs)}
 	}
 	return out
-}
-
-// checkPlotDir checks, before anything is measured, that -plot's directory
-// can take the figures.
-func checkPlotDir(dir, format string) error {
-	if !slices.Contains(figure.Extensions, "."+format) {
-		return fmt.Errorf("-plot-format %q: want png or svg", format)
-	}
-	if err := figure.CheckDir(dir); err != nil {
-		return fmt.Errorf("-plot %s: %v", dir, err)
-	}
-	return nil
 }
 
 func connsText(n int) string {
@@ -206,7 +204,11 @@ func latencyPanel(pt loadPoint, all []string) (*plot.Plot, error) {
 		line.Color = figure.Color(slices.Index(all, s.Name))
 		line.Width = 2
 		p.Add(line)
-		p.Legend.Add(strings.TrimSpace(s.Name+" "+s.Note), line)
+		name := s.Name
+		if served := s.servedText(pt.Conns); served != "" {
+			name += " (" + served + ")"
+		}
+		p.Legend.Add(name, line)
 	}
 	if math.IsInf(lo, 1) {
 		return nil, fmt.Errorf("%s: no latencies to plot", p.Title.Text)
@@ -292,6 +294,7 @@ func plotThroughput(path, title, caption string, points []loadPoint) error {
 	// The bars of a group fill 70% of the group's share of the data area.
 	barW := vg.Length(min(0.8, (width-1.2)/float64(len(points))*0.7/float64(len(all)))) * vg.Inch
 	top := 0.0
+	annotated := false
 	for i, name := range all {
 		values := make(plotter.Values, len(points))
 		for j, pt := range points {
@@ -326,6 +329,32 @@ func plotThroughput(path, title, caption string, points []loadPoint) error {
 		}
 		l.Offset = vg.Point{X: bars.Offset, Y: 2}
 		p.Add(l)
+
+		// Above the value, how few connections a bar stands for when the
+		// server left some without an echo; in short lines, no wider than
+		// a bar, so that neighbouring marks do not run into each other.
+		var servedXYs plotter.XYs
+		var served []string
+		for j, pt := range points {
+			for _, s := range pt.Series {
+				if s.Name == name && s.Unserved > 0 {
+					servedXYs = append(servedXYs, plotter.XY{X: float64(j), Y: values[j]})
+					served = append(served, fmt.Sprintf("served\n%d of\n%d", pt.Conns-s.Unserved, pt.Conns))
+				}
+			}
+		}
+		if len(served) > 0 {
+			annotated = true
+			l, err := plotter.NewLabels(plotter.XYLabels{XYs: servedXYs, Labels: served})
+			if err != nil {
+				return err
+			}
+			for k := range l.TextStyle {
+				l.TextStyle[k] = figure.TextStyle(7, bars.Color)
+			}
+			l.Offset = vg.Point{X: bars.Offset, Y: 12}
+			p.Add(l)
+		}
 	}
 	groups := make([]string, len(points))
 	for j, pt := range points {
@@ -337,7 +366,11 @@ func plotThroughput(path, title, caption string, points []loadPoint) error {
 	p.X.Min, p.X.Max = -0.5, float64(len(points))-0.5
 	p.Y.Padding = 0
 	p.X.Tick.Label.XAlign = draw.XCenter
-	p.Y.Min, p.Y.Max = 0, top*(1.15+0.08*float64(len(all))) // room for the value labels and the legend
+	room := 1.15 + 0.08*float64(len(all)) // for the value labels and the legend
+	if annotated {
+		room += 0.15
+	}
+	p.Y.Min, p.Y.Max = 0, top*room
 	f := figure.Figure{
 		Title: title, Caption: caption, Panels: [][]*plot.Plot{{p}},
 		Width: vg.Length(width) * vg.Inch, Height: 4.2 * vg.Inch,
@@ -368,31 +401,60 @@ func caption(how string) string {
 	return strings.Join([]string{how, figure.Machine(), time.Now().UTC().Format("2006-01-02")}, figure.CaptionSep)
 }
 
-// run draws one load run against addr: one panel, one line, one bar.
-func (f *figures) run(addr, how string, r result) error {
-	pt := []loadPoint{{Conns: r.Conns, Size: r.Size, Series: []series{{Name: addr, LinesPerSec: r.LinesPerSec, Latency: r.Latency}}}}
-	if err := plotLatency(f.path(latencyFile), "Echo latency by percentile", caption(how), pt, 1); err != nil {
-		return err
-	}
-	return plotThroughput(f.path(throughputFile), "Echo throughput", caption(how), pt)
+// run draws one load run against addr: one panel, one line, one bar. It
+// returns the paths of the files it wrote.
+func (f *figures) run(addr, how string, r result) ([]string, error) {
+	pt := []loadPoint{{Conns: r.Conns, Size: r.Size, Series: []series{{Name: addr, LinesPerSec: r.LinesPerSec, Latency: r.Latency, Unserved: r.Active - r.Served}}}}
+	// A run of fewer lines than connections shows the connections it used.
+	pt[0].Conns = r.Active
+	return f.draw([]drawing{
+		{latencyFile, func(path string) error {
+			return plotLatency(path, "Echo latency by percentile", caption(how), pt, 1)
+		}},
+		{throughputFile, func(path string) error { return plotThroughput(path, "Echo throughput", caption(how), pt) }},
+	})
 }
 
 // compare draws the comparison: the servers at every load point, and the
-// tutorial's modes.
-func (f *figures) compare(servers, modes []loadPoint, d time.Duration, reps int) error {
+// tutorial's modes. It returns the paths of the files it wrote.
+func (f *figures) compare(servers, modes []loadPoint, d time.Duration, reps int) ([]string, error) {
 	how := fmt.Sprintf("echoload -compare: each server fresh in its own process, %v per run", d)
 	serverHow := fmt.Sprintf("%s, median of %d runs in turn", how, reps)
-	if err := plotLatency(f.path(latencyFile), "Echo latency by percentile: chansync against the baseline",
-		caption(serverHow+" at each percentile"), servers, 3); err != nil {
-		return err
-	}
-	if err := plotThroughput(f.path(throughputFile), "Echo throughput: chansync against the baseline", caption(serverHow), servers); err != nil {
-		return err
-	}
 	modeHow := how + ", one run each"
-	if err := plotLatency(f.path(modesLatencyFile), "Echo latency by percentile: the tutorial's servers, and reactor mode",
-		caption(modeHow), modes, 3); err != nil {
-		return err
+	return f.draw([]drawing{
+		{latencyFile, func(path string) error {
+			return plotLatency(path, "Echo latency by percentile: chansync against the baseline",
+				caption(serverHow+" at each percentile"), servers, 3)
+		}},
+		{throughputFile, func(path string) error {
+			return plotThroughput(path, "Echo throughput: chansync against the baseline", caption(serverHow), servers)
+		}},
+		{modesLatencyFile, func(path string) error {
+			return plotLatency(path, "Echo latency by percentile: the tutorial's servers, and reactor mode", caption(modeHow), modes, 3)
+		}},
+		{modesThroughputFile, func(path string) error {
+			return plotThroughput(path, "Echo throughput: the tutorial's servers, and reactor mode", caption(modeHow), modes)
+		}},
+	})
+}
+
+// A drawing is one figure to draw: its file's name, before the extension,
+// and how to draw it at a path.
+type drawing struct {
+	name string
+	draw func(path string) error
+}
+
+// draw draws each figure in turn until one fails, and returns the paths
+// of those it wrote.
+func (f *figures) draw(drawings []drawing) ([]string, error) {
+	var wrote []string
+	for _, d := range drawings {
+		path := f.path(d.name)
+		if err := d.draw(path); err != nil {
+			return wrote, err
+		}
+		wrote = append(wrote, path)
 	}
-	return plotThroughput(f.path(modesThroughputFile), "Echo throughput: the tutorial's servers, and reactor mode", caption(modeHow), modes)
+	return wrote, nil
 }

@@ -100,9 +100,13 @@ func TestFiguresOfComparison(t *testing.T) {
 	f := &figures{dir: dir, format: "svg"}
 	servers := fixedPoints(3)
 	modes := fixedPoints(3)[:3]
-	modes[1].Series[2].Note = "(1 of 50 served)"
-	if err := f.compare(servers, modes, 3*time.Second, 6); err != nil {
+	modes[1].Series[2].Unserved = 49
+	paths, err := f.compare(servers, modes, 3*time.Second, 6)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(paths) != 4 {
+		t.Errorf("compare wrote %q, want its 4 figures", paths)
 	}
 	for _, c := range []struct {
 		name string
@@ -209,8 +213,12 @@ func TestRunPlots(t *testing.T) {
 			args, ext = append(args, "-plot-format", format), "."+format
 		}
 		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code != 0 {
+		if code := run(args, &out, &errb, noInterrupts); code != 0 {
 			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		latency, throughput := filepath.Join(dir, latencyFile+ext), filepath.Join(dir, throughputFile+ext)
+		if want := "echoload: wrote " + latency + "\nechoload: wrote " + throughput + "\n"; errb.String() != want {
+			t.Errorf("stderr %q, want %q", errb.String(), want)
 		}
 		if err := figuretest.Check(filepath.Join(dir, latencyFile+ext), 6.5*vg.Inch, 4.1*vg.Inch, 1); err != nil {
 			t.Error(err)
@@ -238,13 +246,56 @@ func TestBadPlotArguments(t *testing.T) {
 		{"-plot", "/proc/self"},
 		{"-compare", "-plot", filepath.Join(file, "sub")},
 		{"-compare", "-plot", dir, "-plot-format", "jpg"},
-		{"-idle", "5", "-plot", dir},
 	} {
 		var out, errb bytes.Buffer
-		code := run(append([]string{"-addr", addr, "-n", "10"}, args...), &out, &errb)
+		if args[0] != "-compare" {
+			args = append([]string{"-addr", addr, "-n", "10"}, args...)
+		}
+		code := run(args, &out, &errb, noInterrupts)
 		msg := errb.String()
 		if code != 2 || out.Len() != 0 || !strings.HasPrefix(msg, "echoload: ") || strings.Count(msg, "\n") != 1 {
 			t.Errorf("run(%q) = %d, stdout %q, stderr %q; want 2, nothing, one line", args, code, out.String(), msg)
 		}
+	}
+}
+
+// A bar and a curve that stand for only some of their point's connections
+// say how many, from the data: the sequential server serves one connection
+// at a time, so at 1000 connections a run measures the first few.
+func TestFiguresMarkUnservedConnections(t *testing.T) {
+	dir := t.TempDir()
+	modes := []loadPoint{
+		{Conns: 1, Size: 64, Series: []series{{Name: "goroutine", LinesPerSec: 27800, Latency: fixedPoints(1)[0].Series[0].Latency}, {Name: "sequential", LinesPerSec: 6200, Latency: fixedPoints(1)[0].Series[0].Latency}}},
+		{Conns: 1000, Size: 64, Series: []series{{Name: "goroutine", LinesPerSec: 49200, Latency: fixedPoints(1)[0].Series[0].Latency}, {Name: "sequential", LinesPerSec: 26900, Latency: fixedPoints(1)[0].Series[0].Latency, Unserved: 998}}},
+	}
+	throughput, latency := filepath.Join(dir, "throughput.svg"), filepath.Join(dir, "latency.svg")
+	if err := plotThroughput(throughput, "title", "caption", modes); err != nil {
+		t.Fatal(err)
+	}
+	if err := plotLatency(latency, "title", "caption", modes, 2); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string][]string{
+		throughput: {">served<", ">2 of<", ">1000<"},
+		latency:    {"sequential (served 2/1000)"},
+	} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if strings.Count(string(b), w) != 1 {
+				t.Errorf("%s has %d × %q, want 1", filepath.Base(path), strings.Count(string(b), w), w)
+			}
+		}
+	}
+
+	// Every connection served: no mark.
+	modes[1].Series[1].Unserved = 0
+	if err := plotThroughput(throughput, "title", "caption", modes); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(throughput); strings.Contains(string(b), "served") {
+		t.Error("the figure marks a point where every connection was served")
 	}
 }

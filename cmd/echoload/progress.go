@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/chansync/chansync/cmd/internal/progress"
 )
 
 // progressEvery is how often the progress bar is brought up to date.
@@ -20,41 +23,36 @@ func newProgressBar(w io.Writer, cfg loadConfig) *progressbar.ProgressBar {
 	if total == 0 {
 		total, desc = -1, leftText(cfg.duration)
 	}
-	return progressbar.NewOptions64(total,
+	return progressbar.NewOptions64(total, append(progress.Options(w, "lines"),
 		progressbar.OptionSetDescription(desc),
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionShowCount(),
 		progressbar.OptionShowTotalBytes(total > 0), // "done/total", or just "done"
-		progressbar.OptionShowDescriptionAtLineEnd(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("lines"),
-		progressbar.OptionSetWidth(30),
 		progressbar.OptionSetRenderBlankState(true), // the clock starts now, not at the first count
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
+	)...)
 }
 
-// runWithProgress runs cfg with a progress bar on w.
-func runWithProgress(cfg loadConfig, w io.Writer) result {
+// runWithProgress runs cfg with a progress bar on w, until it is done or
+// ctx ends.
+func runWithProgress(ctx context.Context, cfg loadConfig, w io.Writer) result {
 	bar := newProgressBar(w, cfg)
-	progress := make(chan int64, 1024)
-	cfg.progress = progress
+	counts := make(chan int64, 1024)
+	cfg.progress = counts
 	done := make(chan struct{})
 	var end time.Time
 	if cfg.lines == 0 {
 		end = time.Now().Add(cfg.duration)
 	}
-	go showProgress(bar, progress, end, done)
-	res := runLoad(cfg)
-	close(progress)
+	go showProgress(bar, counts, end, ctx.Done(), done)
+	res := runLoad(ctx, cfg)
+	close(counts)
 	<-done
 	return res
 }
 
 // showProgress adds the line counts it receives to bar until progress is
-// closed, then finishes the bar. With a run's end time it also writes the
-// time left.
-func showProgress(bar *progressbar.ProgressBar, progress <-chan int64, end time.Time, done chan<- struct{}) {
+// closed, then finishes the bar: filled if the run reached its end, as it
+// stands if it was cut short (stopped is closed). With a run's end time it
+// also writes the time left.
+func showProgress(bar *progressbar.ProgressBar, progress <-chan int64, end time.Time, stopped <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
@@ -70,7 +68,14 @@ func showProgress(bar *progressbar.ProgressBar, progress <-chan int64, end time.
 			if !ok {
 				timeLeft()
 				bar.Add64(pending)
-				bar.Finish()
+				select {
+				case <-stopped:
+					if !bar.IsFinished() {
+						bar.Exit() // the bar keeps its count and ends its line
+					}
+				default:
+					bar.Finish()
+				}
 				return
 			}
 			pending += n

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestProgressByCount(t *testing.T) {
 	go baseline.ServeEcho(ln)
 	defer ln.Close()
 	out := newSyncBuffer()
-	res := runWithProgress(loadConfig{addr: ln.Addr().String(), conns: 4, lines: 3000, size: 16, pipeline: 1}, out)
+	res := runWithProgress(context.Background(), loadConfig{addr: ln.Addr().String(), conns: 4, lines: 3000, size: 16, pipeline: 1}, out)
 	if res.Lines != 3000 {
 		t.Fatalf("%d lines, want 3000", res.Lines)
 	}
@@ -60,7 +61,7 @@ func TestProgressByDuration(t *testing.T) {
 	go baseline.ServeEcho(ln)
 	defer ln.Close()
 	out := newSyncBuffer()
-	res := runWithProgress(loadConfig{addr: ln.Addr().String(), conns: 2, duration: 600 * time.Millisecond, size: 16, pipeline: 1}, out)
+	res := runWithProgress(context.Background(), loadConfig{addr: ln.Addr().String(), conns: 2, duration: 600 * time.Millisecond, size: 16, pipeline: 1}, out)
 	s := out.String()
 	for _, want := range []string{"1s left", " lines/s)", "0s left"} {
 		if !strings.Contains(s, want) {

@@ -27,14 +27,23 @@
 // With -memory it measures resident memory per atom in flight instead: a
 // fresh child process grows to 3n atoms in 8 steps, every one of them
 // waiting (hydrogens only, so no molecule ever forms; with -floor,
-// goroutines waiting on the gate), reads its resident set after each, and
-// the program prints the slope. Bad flags and combinations exit 2.
+// goroutines waiting on a gate), reads its resident set after each, and
+// the program prints the slope.
+//
+// A factory run that lasts more than a second shows the molecules made so
+// far in a progress bar on standard error, when that is a terminal and the
+// run is not -quiet. At n = 1,000,000 the program needs several GB of
+// memory: -floor, and -memory of goroutines, hold 3,000,000 goroutines at
+// once (about 8 GB); the goroutine factory needs up to 2.5 GB with -quiet
+// and about 5 GB without, when it records every bond; the task factory
+// under 2 GB. -h prints the flags; bad flags, and flags that would do
+// nothing together (-floor with -variant, -memory with -workers, ...),
+// exit 2.
 package main
 
 import (
 	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -43,6 +52,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chansync/chansync/cmd/internal/cli"
+	"github.com/chansync/chansync/cmd/internal/progress"
 	"github.com/chansync/chansync/csp"
 	"github.com/chansync/chansync/csp/async"
 	"github.com/chansync/chansync/h2o"
@@ -71,59 +82,65 @@ var taskVariants = map[string]func(*async.Executor) h2o.TaskFactory{
 	"premature-release": func(e *async.Executor) h2o.TaskFactory { return h2o.NewTaskPrematureRelease(e) },
 }
 
+const synopsis = `usage:
+  h2o [-n 10] [-runtime goroutines|tasks [-workers W | -current-thread]] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
+  h2o -floor [-n 10]
+  h2o -memory [-n 10] [-runtime tasks | -floor]
+
+It spawns 2n hydrogen and n oxygen atoms at once, in a shuffled order, lets
+them bond through a factory, prints the molecules and checks them (exit 1
+if a molecule is wrong); -quiet prints only the throughput. -floor times 3n
+goroutines that only wait on a gate; -memory measures resident memory per
+atom in flight, in a fresh child process.
+
+Memory: at -n 1000000, -floor and -memory (of goroutines, or with -floor)
+hold 3,000,000 goroutines at once and need about 8 GB. A goroutine factory
+run needs up to 2.5 GB with -quiet and about 5 GB without (it then records
+every bond); the task factory needs under 2 GB.`
+
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("h2o", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := cli.New("h2o",
+		"h2o runs the tutorial's water factory: 2n hydrogen and n oxygen atoms bond into n molecules, and a checker judges the result.",
+		synopsis)
+	fs := cmd.Flags
 	n := fs.Int("n", 10, "molecules to make (2n hydrogen and n oxygen atoms)")
 	runtime := fs.String("runtime", "goroutines", "what an atom is: goroutines or tasks")
 	variant := fs.String("variant", "correct", "factory: correct, no-wait or premature-release")
 	seed := fs.Uint64("seed", 0, "seed for the order in which atoms are spawned (0: random)")
-	quiet := fs.Bool("quiet", false, "print only the throughput; record and check nothing")
+	quiet := fs.Bool("quiet", false, "print only the throughput; record and check nothing, and show no progress bar")
 	floor := fs.Bool("floor", false, "run no factory: time 3n goroutines that only wait on a gate")
 	memory := fs.Bool("memory", false, "measure resident memory per atom in flight, in a fresh child process")
 	workers := fs.Int("workers", 0, "with -runtime tasks: the executor's worker goroutines (0: one per processor)")
 	currentThread := fs.Bool("current-thread", false, "with -runtime tasks: no worker goroutines; the main goroutine polls the tasks while it joins them")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := cmd.Parse(args, stdout, stderr); !ok {
+		return code
 	}
-	_, ok := variants[*variant]
+	if code, ok := cmd.NoArgs(stderr); !ok {
+		return code
+	}
+	if code, ok := cmd.Check(stderr,
+		cli.Conflict{Flag: "floor", With: []string{"variant", "runtime", "seed", "workers", "current-thread"}, Why: "-floor runs no factory, it times goroutines waiting on a gate"},
+		cli.Conflict{Flag: "floor", With: []string{"quiet"}, Why: "-floor prints one line already"},
+		cli.Conflict{Flag: "memory", With: []string{"variant", "seed"}, Why: "-memory measures waiting hydrogens of the correct factory, which never bond"},
+		cli.Conflict{Flag: "memory", With: []string{"workers", "current-thread"}, Why: "-memory measures the tasks while they wait, not how they are run"},
+		cli.Conflict{Flag: "memory", With: []string{"quiet"}, Why: "-memory prints one line already"},
+		cli.Conflict{Flag: "current-thread", With: []string{"workers"}, Why: "-current-thread runs the tasks with no workers"},
+	); !ok {
+		return code
+	}
 	switch {
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "h2o: unexpected argument %q\n", fs.Arg(0))
-		return 2
 	case *n < 1:
-		fmt.Fprintf(stderr, "h2o: -n must be at least 1, got %d\n", *n)
-		return 2
+		return cmd.Fail(stderr, "-n must be at least 1, got %d", *n)
 	case *runtime != "goroutines" && *runtime != "tasks":
-		fmt.Fprintf(stderr, "h2o: unknown -runtime %q (want goroutines or tasks)\n", *runtime)
-		return 2
-	case !ok:
-		fmt.Fprintf(stderr, "h2o: unknown -variant %q (want correct, no-wait or premature-release)\n", *variant)
-		return 2
+		return cmd.Fail(stderr, "unknown -runtime %q (want goroutines or tasks)", *runtime)
+	case variants[*variant] == nil:
+		return cmd.Fail(stderr, "unknown -variant %q (want correct, no-wait or premature-release)", *variant)
 	case *workers < 0:
-		fmt.Fprintf(stderr, "h2o: -workers must not be negative, got %d\n", *workers)
-		return 2
-	case (*workers != 0 || *currentThread) && *runtime != "tasks":
-		fmt.Fprintf(stderr, "h2o: -workers and -current-thread set the task executor, so they need -runtime tasks\n")
-		return 2
-	case *workers != 0 && *currentThread:
-		fmt.Fprintf(stderr, "h2o: -current-thread runs the tasks with no workers, so it takes no -workers\n")
-		return 2
-	case *currentThread && *memory:
-		fmt.Fprintf(stderr, "h2o: -memory measures the atoms of -runtime tasks, the same tasks as -current-thread's; drop -current-thread\n")
-		return 2
-	case *floor && *variant != "correct":
-		fmt.Fprintf(stderr, "h2o: -floor runs no factory, so it takes no -variant\n")
-		return 2
-	case *floor && *runtime != "goroutines":
-		fmt.Fprintf(stderr, "h2o: -floor times goroutines, so it takes no -runtime %s\n", *runtime)
-		return 2
-	case *memory && *variant != "correct":
-		fmt.Fprintf(stderr, "h2o: -memory measures the correct factory, so it takes no -variant\n")
-		return 2
+		return cmd.Fail(stderr, "-workers must not be negative, got %d", *workers)
+	case (cmd.Given("workers") || *currentThread) && *runtime != "tasks":
+		return cmd.Fail(stderr, "-workers and -current-thread set the task executor, so they need -runtime tasks")
 	case *memory && *n < memorySteps:
-		fmt.Fprintf(stderr, "h2o: -memory needs -n of at least %d, got %d\n", memorySteps, *n)
-		return 2
+		return cmd.Fail(stderr, "-memory needs -n of at least %d, got %d", memorySteps, *n)
 	}
 	if *memory {
 		kind := *runtime
@@ -147,20 +164,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log = h2o.NewLog()
 	}
 	atoms := shuffledAtoms(*n, *seed)
+	var meter *progress.Meter
+	if !*quiet && cli.IsTerminal(stderr) {
+		meter = progress.Start(stderr, int64(*n), "molecules", progress.Delay)
+	}
 	var elapsed time.Duration
 	var err error
 	if *runtime == "tasks" {
 		if *currentThread {
 			*workers = async.NoWorkers
 		}
-		elapsed, err = reactTasks(taskVariants[*variant], *workers, atoms, log)
+		elapsed, err = reactTasks(taskVariants[*variant], *workers, atoms, log, meter)
 	} else {
 		factory := variants[*variant]()
-		elapsed, err = react(factory, atoms, log)
+		elapsed, err = react(factory, atoms, log, meter)
 		if closer, ok := factory.(interface{ Close() }); ok {
 			closer.Close()
 		}
 	}
+	meter.Finish()
 	if err != nil {
 		fmt.Fprintf(stderr, "h2o: %v\n", err)
 		return 1
@@ -216,17 +238,24 @@ func bondFor(a h2o.Atom, log *h2o.Log) func() {
 func nop() {}
 
 // react spawns a goroutine per atom, in the order given, and waits for all
-// of them.
-func react(factory h2o.Factory, atoms []h2o.Atom, log *h2o.Log) (time.Duration, error) {
+// of them. Each oxygen counts its molecule on meter (which may be nil) once
+// it has bonded.
+func react(factory h2o.Factory, atoms []h2o.Atom, log *h2o.Log, meter *progress.Meter) (time.Duration, error) {
 	ctx := context.Background()
 	g := csp.NewGroup()
 	start := time.Now()
 	for _, a := range atoms {
 		bond := bondFor(a, log)
-		if a.Element == h2o.H {
+		switch {
+		case a.Element == h2o.H:
 			g.Go(func() error { return factory.Hydrogen(ctx, bond) })
-		} else {
+		case meter == nil: // the measured path: nothing but the factory
 			g.Go(func() error { return factory.Oxygen(ctx, bond) })
+		default:
+			g.Go(func() error {
+				defer meter.Add(1)
+				return factory.Oxygen(ctx, bond)
+			})
 		}
 	}
 	err := g.Wait()
@@ -244,7 +273,9 @@ func react(factory h2o.Factory, atoms []h2o.Atom, log *h2o.Log) (time.Duration, 
 // the last goroutine is done; joined first to last, it would wake again
 // and again to follow the workers, competing with them for the
 // processors.
-func reactTasks(newFactory func(*async.Executor) h2o.TaskFactory, workers int, atoms []h2o.Atom, log *h2o.Log) (time.Duration, error) {
+//
+// Each oxygen counts its molecule on meter (which may be nil) as it bonds.
+func reactTasks(newFactory func(*async.Executor) h2o.TaskFactory, workers int, atoms []h2o.Atom, log *h2o.Log, meter *progress.Meter) (time.Duration, error) {
 	e := async.NewExecutor(async.Config{Workers: workers})
 	defer e.Close()
 	factory := newFactory(e)
@@ -253,7 +284,12 @@ func reactTasks(newFactory func(*async.Executor) h2o.TaskFactory, workers int, a
 	var first error
 	start := time.Now()
 	for i, a := range atoms {
-		handles[last-i] = factory.Spawn(a.Element, bondFor(a, log))
+		bond := bondFor(a, log)
+		if a.Element == h2o.O && meter != nil {
+			logged := bond
+			bond = func() { logged(); meter.Add(1) }
+		}
+		handles[last-i] = factory.Spawn(a.Element, bond)
 	}
 	all := &async.JoinAll[struct{}]{
 		Handles: handles,

@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/chansync/chansync/cmd/internal/progress"
+	"github.com/chansync/chansync/h2o"
 )
 
 // TestMain doubles as the memory child when the program re-executes this
@@ -110,18 +113,102 @@ func TestRunMemory(t *testing.T) {
 	t.Logf("bytes per atom in flight: goroutines %.0f, floor %.0f, tasks %.0f", g, floor, tasks)
 }
 
-func TestRunBadFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"-n", "-3"}, {"-n", "0"}, {"-variant", "ozone"}, {"-n", "x"}, {"stray"},
-		{"-floor", "-variant", "no-wait"}, {"-runtime", "fibers"}, {"-floor", "-runtime", "tasks"},
-		{"-memory", "-variant", "premature-release"}, {"-memory", "-n", "3"},
-		{"-workers", "1"}, {"-runtime", "tasks", "-workers", "-1"},
-		{"-current-thread"}, {"-runtime", "tasks", "-current-thread", "-workers", "2"},
-		{"-runtime", "tasks", "-current-thread", "-memory"},
-	} {
+func TestHelp(t *testing.T) {
+	for _, h := range []string{"-h", "-help"} {
 		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 {
-			t.Errorf("run(%q) = %d, stderr %q; want 2 and a message", args, code, errb.String())
+		code := run([]string{h}, &out, &errb)
+		first, _, _ := strings.Cut(out.String(), "\n")
+		if code != 0 || errb.Len() != 0 || !strings.HasPrefix(first, "h2o runs the tutorial's water factory") {
+			t.Errorf("%s: exit %d, stderr %q, first line %q", h, code, errb.String(), first)
+		}
+		for _, want := range []string{"about 8 GB", "\n  -current-thread\n", "\n  -workers int\n"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s lacks %q:\n%s", h, want, out.String())
+			}
 		}
 	}
+}
+
+// Bad values, and flags that do nothing in their company, fail at once in
+// one line naming the problem.
+func TestRunBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "-3"}, "-n must be at least 1"},
+		{[]string{"-n", "0"}, "-n must be at least 1"},
+		{[]string{"-variant", "ozone"}, `unknown -variant "ozone"`},
+		{[]string{"-n", "x"}, `invalid value "x" for flag -n`},
+		{[]string{"stray"}, `unexpected argument "stray"`},
+		{[]string{"-runtime", "fibers"}, `unknown -runtime "fibers"`},
+		{[]string{"-floor", "-variant", "no-wait"}, "-floor and -variant do not go together: -floor runs no factory"},
+		{[]string{"-floor", "-variant", "correct"}, "-floor and -variant do not go together"},
+		{[]string{"-floor", "-runtime", "tasks"}, "-floor and -runtime do not go together"},
+		{[]string{"-floor", "-seed", "3"}, "-floor and -seed do not go together"},
+		{[]string{"-floor", "-quiet"}, "-floor and -quiet do not go together"},
+		{[]string{"-memory", "-variant", "premature-release"}, "-memory and -variant do not go together"},
+		{[]string{"-memory", "-seed", "3"}, "-memory and -seed do not go together"},
+		{[]string{"-memory", "-quiet"}, "-memory and -quiet do not go together"},
+		{[]string{"-memory", "-n", "3"}, "-memory needs -n of at least 8"},
+		{[]string{"-memory", "-runtime", "tasks", "-workers", "1"}, "-memory and -workers do not go together"},
+		{[]string{"-runtime", "tasks", "-current-thread", "-memory"}, "-memory and -current-thread do not go together"},
+		{[]string{"-workers", "1"}, "need -runtime tasks"},
+		{[]string{"-workers", "0"}, "need -runtime tasks"},
+		{[]string{"-runtime", "tasks", "-workers", "-1"}, "-workers must not be negative"},
+		{[]string{"-current-thread"}, "need -runtime tasks"},
+		{[]string{"-runtime", "tasks", "-current-thread", "-workers", "2"}, "-current-thread and -workers do not go together"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(tc.args, &out, &errb)
+		msg := errb.String()
+		if code != 2 || out.Len() != 0 || !strings.HasPrefix(msg, "h2o: ") || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) {
+			t.Errorf("run(%q) = %d, stdout %q, stderr %q; want 2, nothing, one line saying %q", tc.args, code, out.String(), msg, tc.want)
+		}
+	}
+}
+
+// The progress bar counts every molecule, on either runtime.
+func TestProgressCountsMolecules(t *testing.T) {
+	atoms := shuffledAtoms(1000, 5)
+	for _, rt := range []string{"goroutines", "tasks"} {
+		out := newSyncBuffer()
+		meter := progress.Start(out, 1000, "molecules", 0)
+		var err error
+		if rt == "tasks" {
+			_, err = reactTasks(taskVariants["correct"], 0, atoms, h2o.NewLog(), meter)
+		} else {
+			factory := variants["correct"]()
+			_, err = react(factory, atoms, h2o.NewLog(), meter)
+		}
+		meter.Finish()
+		if err != nil {
+			t.Fatalf("%s: %v", rt, err)
+		}
+		if s := out.String(); !strings.Contains(s, "(1000/1000, ") || !strings.Contains(s, "100%") {
+			t.Errorf("%s: the bar never reached 1000 molecules:\n%q", rt, s)
+		}
+	}
+}
+
+// A syncBuffer is a bytes.Buffer that the bar's goroutine writes and the
+// test reads, one at a time.
+type syncBuffer struct{ buf chan *bytes.Buffer }
+
+func newSyncBuffer() *syncBuffer {
+	b := &syncBuffer{buf: make(chan *bytes.Buffer, 1)}
+	b.buf <- new(bytes.Buffer)
+	return b
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	buf := <-b.buf
+	defer func() { b.buf <- buf }()
+	return buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	buf := <-b.buf
+	defer func() { b.buf <- buf }()
+	return buf.String()
 }

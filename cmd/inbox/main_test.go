@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -102,19 +103,85 @@ func TestSmallRunJSON(t *testing.T) {
 	}
 }
 
+// Bad values, and flags that do nothing in their company, fail at once in
+// one line naming the problem.
 func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"-n", "zero"}, {"-n", "3"}, {"-style", "threads"}, {"-latency", "-1s"}, {"-bogus"}, {"extra"},
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "zero"}, `invalid value "zero" for flag -n`},
+		{[]string{"-n", "3"}, "-n must be at least 8"},
+		{[]string{"-style", "threads"}, `unknown style "threads"`},
+		{[]string{"-latency", "-1s"}, "-latency must not be negative"},
+		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-trace", "-json"}, "-trace and -json do not go together: -trace follows two operations and measures nothing"},
+		{[]string{"-trace", "-n", "5"}, "-trace and -n do not go together"},
+		{[]string{"-trace", "-style", "goroutine"}, "-trace and -style do not go together"},
+		{[]string{"-trace", "-latency", "1ms"}, "-trace and -latency do not go together"},
+		{[]string{"-trace", "-report", filepath.Join(dir, "r.md")}, "-trace and -report do not go together"},
+		{[]string{"-json", "-report", filepath.Join(dir, "r.md")}, "-json and -report do not go together"},
+		{[]string{"-report", dir}, "-report: " + dir + " is a directory"},
 	} {
 		var out, errb bytes.Buffer
-		code := run(args, &out, &errb)
-		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
-		if code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "inbox: ") || out.Len() != 0 {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line on stderr", args, code, out.String(), errb.String())
+		code := run(tc.args, &out, &errb)
+		msg := errb.String()
+		if code != 2 || out.Len() != 0 || !strings.HasPrefix(msg, "inbox: ") || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) {
+			t.Errorf("run(%q) = %d, stdout %q, stderr %q; want 2, nothing, one line saying %q", tc.args, code, out.String(), msg, tc.want)
 		}
 	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, h := range []string{"-h", "-help"} {
+		var out, errb bytes.Buffer
+		code := run([]string{h}, &out, &errb)
+		first, _, _ := strings.Cut(out.String(), "\n")
+		if code != 0 || errb.Len() != 0 || !strings.HasPrefix(first, "inbox runs the tutorial's AddToInbox three ways") {
+			t.Errorf("%s: exit %d, stderr %q, first line %q", h, code, errb.String(), first)
+		}
+		// Every flag has its line of help: the flag package prints a flag
+		// as "  -name [type]" and its usage string on the next line.
+		help := map[string]string{}
+		lines := strings.Split(out.String(), "\n")
+		for i, line := range lines[:len(lines)-1] {
+			if name, ok := strings.CutPrefix(line, "  -"); ok {
+				name, _, _ = strings.Cut(name, " ")
+				help[name] = strings.TrimSpace(lines[i+1])
+			}
+		}
+		for _, flag := range []string{"trace", "n", "latency", "style", "json", "report"} {
+			if len(help[flag]) < 10 {
+				t.Errorf("%s: -%s has no help (%q):\n%s", h, flag, help[flag], out.String())
+			}
+		}
+	}
+}
+
+// -report writes the table under its header, and says where it wrote.
+func TestReport(t *testing.T) {
+	skipWithoutReactor(t)
+	rep := filepath.Join(t.TempDir(), "inbox.md")
 	var out, errb bytes.Buffer
-	if code := run([]string{"-h"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "usage: inbox") {
-		t.Errorf("-h: exit %d, %q", code, out.String())
+	args := []string{"-n", "400", "-latency", "1ms", "-style", "statemachine", "-report", rep}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if errb.String() != "inbox: wrote "+rep+"\n" {
+		t.Errorf("stderr %q, want the path written", errb.String())
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# inbox: ", "- Machine: ", "- Go: go1.", "- Command: `inbox " + strings.Join(args, " ") + "`", "| statemachine | "} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report lacks %q:\n%s", want, b)
+		}
+	}
+	if !strings.HasSuffix(string(b), out.String()) {
+		t.Errorf("report:\n%s\ndoes not end with the table printed:\n%s", b, out.String())
 	}
 }

@@ -24,16 +24,18 @@
 //	go run ./cmd/mutexguard [-step 1|2|3|all] [-timeout 500ms]
 //
 // It exits 0 when every step behaved as described above, 1 otherwise, and 2
-// on bad flags.
+// on bad flags (-timeout with -step 3, which waits on no timeout, among
+// them). -h prints the flags.
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/chansync/chansync/cmd/internal/cli"
 )
 
 // A result is what one step observed.
@@ -56,21 +58,29 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+const synopsis = `usage: mutexguard [-step 1|2|3|all] [-timeout 500ms]
+
+Step 1 holds a sync.Mutex across a channel wait and deadlocks (a watchdog
+detects it, prints where the goroutines are stuck, and rescues them); step
+2 is the tutorial's fix, a lock whose wait gives up at a deadline
+(csp.Mutex); step 3 gives the state to one goroutine, so nothing is held
+across a wait. It exits 0 when every step behaved as described, 1
+otherwise.`
+
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mutexguard", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	stepFlag := fs.String("step", "all", "which step to run: 1, 2, 3 or all")
-	timeout := fs.Duration("timeout", 500*time.Millisecond, "how long the watchdog (step 1) and the lock deadline (step 2) wait")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	cmd := cli.New("mutexguard",
+		"mutexguard shows the tutorial's pitfall of holding a mutex across a wait (a MutexGuard across .await) in Go, and two ways out, side by side with the Rust.",
+		synopsis)
+	stepFlag := cmd.Flags.String("step", "all", "which step to run: 1, 2, 3 or all")
+	timeout := cmd.Flags.Duration("timeout", 500*time.Millisecond, "how long the watchdog (step 1) and the lock deadline (step 2) wait")
+	if code, ok := cmd.Parse(args, stdout, stderr); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "mutexguard: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := cmd.NoArgs(stderr); !ok {
+		return code
 	}
 	if *timeout <= 0 {
-		fmt.Fprintf(stderr, "mutexguard: -timeout must be positive, got %v\n", *timeout)
-		return 2
+		return cmd.Fail(stderr, "-timeout must be positive, got %v", *timeout)
 	}
 	var which []int
 	switch *stepFlag {
@@ -79,8 +89,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "1", "2", "3":
 		which = []int{int((*stepFlag)[0] - '0')}
 	default:
-		fmt.Fprintf(stderr, "mutexguard: -step must be 1, 2, 3 or all, got %q\n", *stepFlag)
-		return 2
+		return cmd.Fail(stderr, "-step must be 1, 2, 3 or all, got %q", *stepFlag)
+	}
+	if *stepFlag == "3" && cmd.Given("timeout") {
+		return cmd.Fail(stderr, "-step 3 and -timeout do not go together: step 3 holds no lock and waits on no timeout")
 	}
 
 	ok := true

@@ -98,12 +98,33 @@ func TestRunFlags(t *testing.T) {
 		{[]string{"-step", "4"}, 2, "-step must be 1, 2, 3 or all"},
 		{[]string{"-timeout", "0s"}, 2, "-timeout must be positive"},
 		{[]string{"extra"}, 2, "unexpected argument"},
+		{[]string{"-bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"-step", "3", "-timeout", "1s"}, 2, "-step 3 and -timeout do not go together"},
 		{[]string{"-step", "3"}, 0, ""},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)
 		if code != tc.code || !strings.Contains(errb.String(), tc.err) {
 			t.Errorf("run(%q) = %d, stderr %q; want %d and %q", tc.args, code, errb.String(), tc.code, tc.err)
+		}
+		if code == 2 && (out.Len() != 0 || strings.Count(errb.String(), "\n") != 1 || !strings.HasPrefix(errb.String(), "mutexguard: ")) {
+			t.Errorf("run(%q): stdout %q, stderr %q; want nothing and one line", tc.args, out.String(), errb.String())
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, h := range []string{"-h", "-help"} {
+		var out, errb bytes.Buffer
+		code := run([]string{h}, &out, &errb)
+		first, _, _ := strings.Cut(out.String(), "\n")
+		if code != 0 || errb.Len() != 0 || !strings.HasPrefix(first, "mutexguard shows the tutorial's pitfall") {
+			t.Errorf("%s: exit %d, stderr %q, first line %q", h, code, errb.String(), first)
+		}
+		for _, want := range []string{"\n  -step string\n", "\n  -timeout duration\n"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s lacks %q:\n%s", h, want, out.String())
+			}
 		}
 	}
 }

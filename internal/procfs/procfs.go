@@ -1,7 +1,7 @@
 // Package procfs reads the few Linux /proc figures chansync's programs
-// report (a process's resident set, the kernel's stacks), turns a series
-// of them into a cost per item (Slope), and runs the fresh child processes
-// the programs measure in (RunChild).
+// report (a process's resident set, the kernel's stacks, the processor's
+// model), turns a series of them into a cost per item (Slope), and runs
+// the fresh child processes the programs measure in (RunChild).
 package procfs
 
 import (

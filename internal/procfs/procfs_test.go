@@ -65,3 +65,24 @@ func TestSlope(t *testing.T) {
 		t.Fatalf("Slope with one x = %v, want NaN", got)
 	}
 }
+
+func TestCPUModel(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cpuinfo")
+	cpuinfo := "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n"
+	if err := os.WriteFile(path, []byte(cpuinfo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := cpuModel(path); got != "AMD EPYC 7B13" {
+		t.Errorf("cpuModel = %q, want the first model name line's value", got)
+	}
+	if err := os.WriteFile(path, []byte("processor\t: 0\nHardware\t: BCM2835\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := cpuModel(path); got != "" {
+		t.Errorf("cpuModel of a cpuinfo without a model name = %q, want \"\"", got)
+	}
+	if got := cpuModel(filepath.Join(dir, "missing")); got != "" {
+		t.Errorf("cpuModel of a missing file = %q, want \"\"", got)
+	}
+}

@@ -12,6 +12,7 @@
 package figure
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image/color"
@@ -29,6 +30,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/chansync/chansync/internal/procfs"
 )
 
 // Extensions are the file extensions Save writes.
@@ -77,30 +80,17 @@ func TextStyle(size vg.Length, c color.Color) text.Style {
 // Machine describes the machine the program runs on: processor model,
 // number of CPUs, system and Go version.
 func Machine() string {
-	model := runtime.GOARCH
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.Lines(string(b)) {
-			if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
-				model = strings.TrimSpace(value)
-				break
-			}
-		}
-	}
+	model := cmp.Or(procfs.CPUModel(), runtime.GOARCH)
 	return fmt.Sprintf("%s, %d CPUs, %s/%s, %s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
-// CheckFile reports whether Save could write path, without writing it: its
-// extension is one of Extensions, it is not a directory, and its directory
-// exists and takes new files. Programs call it before they measure, so that
-// a bad argument fails at once and not after minutes of measuring.
-func CheckFile(path string) error {
-	if ext := strings.ToLower(filepath.Ext(path)); !slices.Contains(Extensions, ext) {
-		return formatError(path, ext)
+// CheckFormat reports whether format (png or svg, as the programs'
+// -plot-format takes it) is one that Save writes.
+func CheckFormat(format string) error {
+	if !slices.Contains(Extensions, "."+format) {
+		return fmt.Errorf("-plot-format %q: want png or svg", format)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s is a directory", path)
-	}
-	return writable(filepath.Dir(path))
+	return nil
 }
 
 func formatError(path, ext string) error {
@@ -111,7 +101,9 @@ func formatError(path, ext string) error {
 }
 
 // CheckDir makes dir, and its parents, if they do not exist, and reports
-// whether new files can be written in it.
+// whether new files can be written in it. Programs call it before they
+// measure, so that a bad argument fails at once and not after minutes of
+// measuring.
 func CheckDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
