@@ -62,18 +62,27 @@ type Config struct {
 	// Default 30 seconds; like IdleTimeout, it may fire up to 1/16 of
 	// itself (at most a second) early.
 	WriteTimeout time.Duration
+	// LingerTimeout bounds how long a connection the server ends on
+	// purpose (shutdown, line too long, server busy) waits, once it has
+	// sent the end of the stream, for its client to close, reading and
+	// dropping what the client still sends; closing earlier would answer
+	// that input with a reset, and the client could lose the last lines
+	// it was sent. During a shutdown the drain deadline ends it sooner.
+	// Default 1 second.
+	LingerTimeout time.Duration
 	// Logger receives "Accepted connection" and "Connection ended" records
 	// and the server's errors. Default slog.Default().
 	Logger *slog.Logger
 }
 
 const (
-	DefaultAddr         = "127.0.0.1:50000"
-	DefaultMaxLineBytes = 64 << 10
-	DefaultMaxConns     = 10_000
-	DefaultIdleTimeout  = 5 * time.Minute
-	DefaultLineTimeout  = 60 * time.Second
-	DefaultWriteTimeout = 30 * time.Second
+	DefaultAddr          = "127.0.0.1:50000"
+	DefaultMaxLineBytes  = 64 << 10
+	DefaultMaxConns      = 10_000
+	DefaultIdleTimeout   = 5 * time.Minute
+	DefaultLineTimeout   = 60 * time.Second
+	DefaultWriteTimeout  = 30 * time.Second
+	DefaultLingerTimeout = time.Second
 )
 
 // withDefaults returns c with every zero field set to its default, or an
@@ -99,6 +108,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"IdleTimeout", int64(c.IdleTimeout)},
 		{"LineTimeout", int64(c.LineTimeout)},
 		{"WriteTimeout", int64(c.WriteTimeout)},
+		{"LingerTimeout", int64(c.LingerTimeout)},
 	} {
 		if f.v < 0 {
 			return c, fmt.Errorf("echo: %s must not be negative", f.name)
@@ -121,6 +131,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.LingerTimeout == 0 {
+		c.LingerTimeout = DefaultLingerTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -38,12 +38,6 @@ const readSize = 4096
 // connections reading at the same moment, not all of them.
 const freeBuffers = 64
 
-// lingerTimeout bounds how long a connection the server ends on purpose
-// (shutdown, busy, line too long) keeps reading what the client still
-// sends, so that the client reads everything the server wrote and then the
-// end of the stream, not a reset. See linger.
-const lingerTimeout = time.Second
-
 type conn struct {
 	id     uint64
 	nc     net.Conn
@@ -316,7 +310,7 @@ func (s *Server) sayAndLinger(c *conn, line string) {
 // whatever the server wrote that had not yet left is lost. So linger sends
 // the end of the stream first (CloseWrite: the client reads all that was
 // written, then EOF) and reads and drops what the client still sends,
-// until the client closes or lingerTimeout passes (the drain deadline, if
+// until the client closes or Config.LingerTimeout passes (the drain deadline, if
 // shutting down and that is sooner). A connection that cannot half-close
 // (net.Pipe) is left as it is: its writes completed only when read, so it
 // has nothing in flight to lose.
@@ -348,7 +342,7 @@ func (s *Server) linger(c *conn) {
 
 // lingerDeadline is when a connection ended on purpose stops lingering.
 func (s *Server) lingerDeadline() time.Time {
-	deadline := time.Now().Add(lingerTimeout)
+	deadline := time.Now().Add(s.cfg.LingerTimeout)
 	if !isClosed(s.shutdown) {
 		return deadline // and drainDeadline may not be read yet
 	}

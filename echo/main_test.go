@@ -101,21 +101,25 @@ func loggedServer(t *testing.T, cfg Config) (*Server, *logBook) {
 }
 
 // tcpServer serves cfg on a loopback port until the test ends.
-func tcpServer(t *testing.T, cfg Config) (*Server, string, *logBook) {
+func tcpServer(t *testing.T, cfg Config, setup ...func(*Server)) (*Server, string, *logBook) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, book := serveOn(t, cfg, ln)
+	srv, book := serveOn(t, cfg, ln, setup...)
 	return srv, ln.Addr().String(), book
 }
 
 // serveOn serves cfg on ln until the test ends, then shuts the server down
-// and checks what Serve returned.
-func serveOn(t *testing.T, cfg Config, ln net.Listener) (*Server, *logBook) {
+// and checks what Serve returned. Each of setup, if any, is called with the
+// server before it serves.
+func serveOn(t *testing.T, cfg Config, ln net.Listener, setup ...func(*Server)) (*Server, *logBook) {
 	t.Helper()
 	srv, book := loggedServer(t, cfg)
+	for _, f := range setup {
+		f(srv)
+	}
 	if p, ok := ln.(*probeListener); ok {
 		srv.beforeEnd = p.beforeClose
 	}

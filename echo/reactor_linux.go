@@ -290,6 +290,9 @@ func (c *rconn) Poll(cx *async.Context) (struct{}, bool) {
 	if !c.draining && isClosed(c.rt.s.shutdown) {
 		c.draining = true
 	}
+	if c.writeExpired() {
+		return struct{}{}, true
+	}
 	for budget := pollBudget; c.state != closed; budget-- {
 		if budget == 0 {
 			cx.Waker().Wake() // poll again once the others have had a turn
@@ -313,6 +316,26 @@ func (c *rconn) Poll(cx *async.Context) (struct{}, bool) {
 		}
 	}
 	return struct{}{}, true
+}
+
+// writeExpired ends a connection whose blocked write has reached its
+// deadline, before the poll tries the write again, and reports whether it
+// did. Go's Write gives up at its deadline without another try, and so
+// must this: Linux takes bytes into a socket's send buffer before it
+// reports the socket writable again (it waits for a third of the buffer to
+// be free), so a try at the deadline often moves a few bytes, and a write
+// finished that way would start the timeout over for the next lines. A
+// client that reads nothing would then be cut a timeout late, or later.
+func (c *rconn) writeExpired() bool {
+	if c.state != writing || c.writeFrom == 0 {
+		return false // not blocked in a write: no clock to look at
+	}
+	deadline, why := c.deadline()
+	if c.rt.now() < deadline {
+		return false
+	}
+	c.end(why)
+	return true
 }
 
 // register hands the socket to the reactor, for good: edge-triggered
@@ -453,9 +476,9 @@ func (c *rconn) discard() (blocked bool) {
 }
 
 // lingerDeadline is when a connection ended on purpose stops lingering:
-// lingerTimeout from now, or the drain deadline if that is sooner.
+// LingerTimeout from now, or the drain deadline if that is sooner.
 func (c *rconn) lingerDeadline() int64 {
-	d := c.rt.now() + int64(lingerTimeout)
+	d := c.rt.now() + int64(c.rt.s.cfg.LingerTimeout)
 	if isClosed(c.rt.s.shutdown) { // only then may drainDeadline be read
 		if dd := c.rt.s.drainDeadline; !dd.IsZero() {
 			d = min(d, int64(dd.Sub(c.rt.epoch)))

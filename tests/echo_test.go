@@ -199,6 +199,78 @@ func TestEchoProgramDrainsManyClientsOnSIGTERM(t *testing.T) {
 	})
 }
 
+// A thousand clients in the middle of their exchanges when SIGTERM
+// arrives: each gets its line answered and then EOF, closes at once, and
+// the server exits as soon as their hang-ups arrive. The linger is set to
+// 30 s, so a hang-up whose readiness the server lost would keep it there,
+// far beyond the bound, however busy the machine.
+func TestEchoProgramExitsPromptlyWithAThousandClientsOnSIGTERM(t *testing.T) {
+	const clients = 1000
+	const linger = 30 * time.Second
+	forEachEchoMode(t, echoModesExcept("sequential"), func(t *testing.T, mode string) {
+		p := startEcho(t, build(t, "echo"), "-mode", mode, "-max-conns", strconv.Itoa(2*clients),
+			"-linger-timeout", linger.String(), "-drain-timeout", (2 * linger).String(), "0")
+		shuttingDown := make(chan struct{})
+		go func() { // the server logs every connection: keep its pipe flowing
+			for line := range p.logs {
+				if strings.Contains(line, "Shutting down") {
+					close(shuttingDown)
+				}
+			}
+		}()
+		running := make(chan struct{}, clients)
+		failed := make(chan error, clients)
+		for range clients {
+			c := dialTCP(t, p.addr)
+			go func() {
+				defer c.Close() // at EOF, as a client does
+				c.SetDeadline(time.Now().Add(2 * linger))
+				line := []byte("ping\n")
+				buf := make([]byte, len(line))
+				for n := 0; ; n++ {
+					if n == 1 {
+						running <- struct{}{}
+					}
+					if _, err := c.Write(line); err != nil {
+						return // the server ended the stream
+					}
+					if _, err := io.ReadFull(c, buf); err != nil {
+						if err != io.EOF {
+							failed <- err
+						}
+						return
+					}
+				}
+			}()
+		}
+		for range clients {
+			<-running
+		}
+		start := time.Now()
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		var err error
+		select {
+		case err = <-p.exit:
+		case <-time.After(2 * linger):
+			t.Fatalf("the server did not exit within %v of SIGTERM", 2*linger)
+		}
+		took := time.Since(start)
+		<-shuttingDown
+		t.Logf("%s: exited %v after SIGTERM with %d active clients", mode, took.Round(time.Millisecond), clients)
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+		if took > linger/3 {
+			t.Errorf("the server took %v to exit: some connection waited for the linger to end", took.Round(time.Millisecond))
+		}
+		select {
+		case err := <-failed:
+			t.Errorf("a client: %v", err)
+		default:
+		}
+	})
+}
+
 // echoBiggerThanSocketBuffers returns a line length that the kernel cannot
 // hold in a server's send buffer and a client's receive buffer together, so
 // that a server echoing it to a client that does not read stays in its

@@ -55,6 +55,7 @@ type flags struct {
 	addr, mode, level        *string
 	maxLine, maxConns        *int
 	idle, line, write, drain *time.Duration
+	linger                   *time.Duration
 }
 
 func newFlags() *flags {
@@ -70,6 +71,7 @@ func newFlags() *flags {
 		line:     fs.Duration("line-timeout", echo.DefaultLineTimeout, "how long a begun line may take to arrive"),
 		write:    fs.Duration("write-timeout", echo.DefaultWriteTimeout, "how long one write may take"),
 		drain:    fs.Duration("drain-timeout", 10*time.Second, "how long a graceful shutdown may take"),
+		linger:   fs.Duration("linger-timeout", echo.DefaultLingerTimeout, "how long a connection the server ends waits for its client to close"),
 		level:    fs.String("log-level", "info", "debug, info, warn or error"),
 	}
 }
@@ -103,6 +105,7 @@ func parse(args []string, stderr io.Writer) (echo.Config, time.Duration, error) 
 		"-max-line": int64(*f.maxLine), "-max-conns": int64(*f.maxConns),
 		"-idle-timeout": int64(*f.idle), "-line-timeout": int64(*f.line),
 		"-write-timeout": int64(*f.write), "-drain-timeout": int64(*f.drain),
+		"-linger-timeout": int64(*f.linger),
 	} {
 		if v <= 0 {
 			return echo.Config{}, 0, usageError{fmt.Sprintf("%s must be positive", name)}
@@ -113,14 +116,15 @@ func parse(args []string, stderr io.Writer) (echo.Config, time.Duration, error) 
 		return echo.Config{}, 0, usageError{fmt.Sprintf("-log-level %q: want debug, info, warn or error", *f.level)}
 	}
 	cfg := echo.Config{
-		Addr:         *f.addr,
-		Mode:         echo.Mode(*f.mode),
-		MaxLineBytes: *f.maxLine,
-		MaxConns:     *f.maxConns,
-		IdleTimeout:  *f.idle,
-		LineTimeout:  *f.line,
-		WriteTimeout: *f.write,
-		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})),
+		Addr:          *f.addr,
+		Mode:          echo.Mode(*f.mode),
+		MaxLineBytes:  *f.maxLine,
+		MaxConns:      *f.maxConns,
+		IdleTimeout:   *f.idle,
+		LineTimeout:   *f.line,
+		WriteTimeout:  *f.write,
+		LingerTimeout: *f.linger,
+		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})),
 	}
 	return cfg, *f.drain, nil
 }

@@ -40,3 +40,7 @@ func drain(t *testing.T, fd int) string {
 		got = append(got, buf[:n]...)
 	}
 }
+
+// writeOnce writes p to fd with one write(2), for goroutines that must not
+// call t.Fatal.
+func writeOnce(fd int, p []byte) (int, error) { return unix.Write(fd, p) }

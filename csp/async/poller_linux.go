@@ -73,10 +73,9 @@ func openPoller() (*poller, error) {
 		file.Close()
 		return nil, fmt.Errorf("async: epoll instance in the netpoller: %w", err)
 	}
-	const max = 256 // events per epoll_wait
 	p := &poller{
 		epfd: epfd, evfd: evfd, file: file, raw: raw,
-		events: make([]unix.EpollEvent, max), ready: make([]readyEvent, 0, max),
+		events: make([]unix.EpollEvent, maxEvents), ready: make([]readyEvent, 0, maxEvents),
 	}
 	p.tryTurnFn = p.tryTurn
 	return p, nil
@@ -153,18 +152,34 @@ func (p *poller) serve(turn func([]readyEvent) (time.Time, bool)) error {
 	return nil
 }
 
-// tryTurn is one turn: collect, call turn, set the deadline it asks for.
-// It reports true to end the Read (to stop, on an error); false parks the
-// goroutine until the next event. It is a method value made once, so that
-// a turn allocates nothing.
+// tryTurn runs turns until epoll_wait has nothing more to report, then
+// sets the deadline the last turn asked for. It reports true to end the
+// Read (to stop, on an error); false parks the goroutine until the next
+// event. It is a method value made once, so that a turn allocates nothing.
+//
+// A turn that collected a full buffer of events is followed by another at
+// once: the events it could not take stay ready in the epoll instance, and
+// the netpoller, which watches the instance edge-triggered, reports it
+// readable again only when a new event comes. Parked with events still
+// waiting in the instance, the loop would leave their tasks unwoken until
+// some other descriptor or a timer happened to end the park.
 func (p *poller) tryTurn(uintptr) bool {
-	if p.err = p.collect(); p.err != nil {
-		return true
-	}
-	deadline, stop := p.turn(p.ready)
-	if stop {
-		p.stop = true
-		return true
+	var deadline time.Time
+	for {
+		full, err := p.collect()
+		if err != nil {
+			p.err = err
+			return true
+		}
+		var stop bool
+		deadline, stop = p.turn(p.ready)
+		if stop {
+			p.stop = true
+			return true
+		}
+		if !full {
+			break
+		}
 	}
 	if !deadline.Equal(p.deadline) { // most turns have no timer, or the same
 		if p.err = p.file.SetReadDeadline(deadline); p.err != nil {
@@ -177,22 +192,23 @@ func (p *poller) tryTurn(uintptr) bool {
 
 // collect calls epoll_wait without waiting and puts the ready descriptors
 // in p.ready; a kick of the eventfd is consumed here and reported as no
-// descriptor (the turn it causes is what it is for).
-func (p *poller) collect() error {
+// descriptor (the turn it causes is what it is for). It reports whether
+// epoll_wait filled the buffer, in which case more may be ready.
+func (p *poller) collect() (full bool, err error) {
 	p.ready = p.ready[:0]
 	n, err := unix.EpollWait(p.epfd, p.events, 0)
 	if err != nil {
 		if errors.Is(err, unix.EINTR) {
-			return nil
+			return true, nil // interrupted: look again
 		}
-		return fmt.Errorf("epoll_wait: %w", err)
+		return false, fmt.Errorf("epoll_wait: %w", err)
 	}
 	for _, ev := range p.events[:n] {
 		if int(ev.Fd) == p.evfd {
 			_, err := unix.Read(p.evfd, p.buf[:])
 			if err != nil && !errors.Is(err, unix.EAGAIN) {
 				p.ready = p.ready[:0]
-				return fmt.Errorf("read(eventfd): %w", err)
+				return false, fmt.Errorf("read(eventfd): %w", err)
 			}
 			continue
 		}
@@ -205,7 +221,7 @@ func (p *poller) collect() error {
 		}
 		p.ready = append(p.ready, readyEvent{fd: ev.Fd, ready: r})
 	}
-	return nil
+	return n == len(p.events), nil
 }
 
 // kick ends the wait in progress, or the next one, at once.

@@ -84,6 +84,10 @@ type readyEvent struct {
 	ready Interest
 }
 
+// maxEvents is how many ready descriptors one collection (one epoll_wait)
+// takes; more than that are taken by the turns that follow at once.
+const maxEvents = 256
+
 // expireBatch bounds the timers fired under one hold of the lock, so that
 // workers arming timers do not wait behind a long burst of expiries.
 const expireBatch = 256
