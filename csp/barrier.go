@@ -17,10 +17,19 @@ import (
 //	gen 1: A waits, B waits, C arrives → close(gen1) → A, B, C go on (C leads)
 //	gen 2: A waits, B waits, ...
 //
-// The zero value is not usable; call NewBarrier.
+// The zero value is not usable: every method panics on it. Make a Barrier
+// with NewBarrier.
 type Barrier struct {
 	n     int
-	state chan barrierState // one slot: whoever holds the value holds the lock
+	state chan barrierState // one slot: whoever holds the value holds the lock. Never nil once made.
+}
+
+// made panics if b is a zero Barrier. state is set by NewBarrier and never
+// written again, so reading it races with nothing.
+func (b *Barrier) made() {
+	if b.state == nil {
+		panic("csp: Barrier used without NewBarrier")
+	}
 }
 
 type barrierState struct {
@@ -47,8 +56,14 @@ func NewBarrier(n int) *Barrier {
 // and the generation still needs n live arrivals. If the generation completes
 // at the same moment as ctx ends, the arrival counted and Wait reports
 // success: an error from Wait always means the caller did not pass the
-// barrier.
+// barrier. If ctx is already done when Wait is called, Wait returns
+// ctx.Err() without arriving, even if its arrival would have completed the
+// generation.
 func (b *Barrier) Wait(ctx context.Context) (leader bool, err error) {
+	b.made()
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
 	s := <-b.state
 	s.arrived++
 	if s.arrived == b.n {
@@ -83,5 +98,6 @@ func (b *Barrier) Wait(ctx context.Context) (leader bool, err error) {
 
 // Parties returns n, the number of goroutines that complete a generation.
 func (b *Barrier) Parties() int {
+	b.made()
 	return b.n
 }

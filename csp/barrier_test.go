@@ -186,3 +186,42 @@ func TestBarrierStress(t *testing.T) {
 	b.state <- s
 	t.Logf("%d generations, %d withdrawals", leaders.Load(), withdrawn.Load())
 }
+
+// A Wait whose context is done when it is called does not arrive, even when
+// its arrival would complete the generation.
+func TestBarrierDoneContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done, cancel := context.WithCancel(context.Background())
+		cancel()
+		if leader, err := NewBarrier(1).Wait(done); leader || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait on a 1-party barrier with a done ctx = %v, %v; want false, context.Canceled", leader, err)
+		}
+		b := NewBarrier(2)
+		out := make(chan waitResult, 2)
+		startWaiter(b, context.Background(), 0, out)
+		synctest.Wait()
+		if leader, err := b.Wait(done); leader || !errors.Is(err, context.Canceled) {
+			t.Fatalf("second arrival with a done ctx = %v, %v; want false, context.Canceled", leader, err)
+		}
+		synctest.Wait()
+		if len(out) != 0 {
+			t.Fatal("an arrival with a done ctx completed the generation")
+		}
+		startWaiter(b, context.Background(), 1, out)
+		synctest.Wait()
+		for range 2 {
+			if r := <-out; r.err != nil || r.leader != (r.id == 1) {
+				t.Fatalf("got %+v; want both released, waiter 1 leading", r)
+			}
+		}
+	})
+}
+
+// Parties reports the n that completes a generation.
+func TestBarrierParties(t *testing.T) {
+	for _, n := range []int{1, 3, 16} {
+		if got := NewBarrier(n).Parties(); got != n {
+			t.Errorf("NewBarrier(%d).Parties() = %d", n, got)
+		}
+	}
+}

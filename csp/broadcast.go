@@ -22,9 +22,18 @@ import (
 // Send (or Close) closes, a broadcast wake-up; the channel is made only when
 // somebody waits.
 //
-// The zero value is not usable; call NewBroadcast.
+// The zero value is not usable: every method panics on it. Make a Broadcast
+// with NewBroadcast.
 type Broadcast[T any] struct {
-	state chan *broadcastState[T] // one slot: whoever holds the pointer holds the lock
+	state chan *broadcastState[T] // one slot: whoever holds the pointer holds the lock. Never nil once made.
+}
+
+// made panics if b is a zero Broadcast. state is set by NewBroadcast and
+// never written again, so reading it races with nothing.
+func (b *Broadcast[T]) made() {
+	if b.state == nil {
+		panic("csp: Broadcast used without NewBroadcast")
+	}
 }
 
 type broadcastState[T any] struct {
@@ -38,10 +47,21 @@ type broadcastState[T any] struct {
 // A Subscription receives the values sent on a Broadcast after it
 // subscribed. It may be used by several goroutines, which then share its
 // position: each value goes to one of them.
+//
+// The zero value is not usable: every method panics on it. Get a
+// Subscription from Broadcast.Subscribe.
 type Subscription[T any] struct {
-	b      *Broadcast[T]
-	next   uint64 // number of the next value to receive; under b's lock
-	closed bool   // under b's lock
+	b      *Broadcast[T] // never nil once made
+	next   uint64        // number of the next value to receive; under b's lock
+	closed bool          // under b's lock
+}
+
+// made panics if r is a zero Subscription. b is set by Subscribe and never
+// written again, so reading it races with nothing.
+func (r *Subscription[T]) made() {
+	if r.b == nil {
+		panic("csp: Subscription used without Broadcast.Subscribe")
+	}
 }
 
 // A LaggedError is returned by Subscription.Recv when the subscriber fell so
@@ -71,6 +91,7 @@ func NewBroadcast[T any](capacity int) *Broadcast[T] {
 // only, briefly, for the Broadcast's lock. Send panics after Close, as a
 // send on a closed channel does.
 func (b *Broadcast[T]) Send(v T) int {
+	b.made()
 	s := <-b.state
 	if s.closed {
 		b.state <- s
@@ -96,6 +117,7 @@ func (s *broadcastState[T]) wake() {
 // Subscribe returns a subscription that receives the values sent from now
 // on. After Close, the subscription's Recv returns ErrClosed.
 func (b *Broadcast[T]) Subscribe() *Subscription[T] {
+	b.made()
 	s := <-b.state
 	r := &Subscription[T]{b: b, next: s.next}
 	s.subs++
@@ -106,6 +128,7 @@ func (b *Broadcast[T]) Subscribe() *Subscription[T] {
 // Close ends the broadcast: subscribers receive what is still kept for
 // them, then ErrClosed. Close is idempotent.
 func (b *Broadcast[T]) Close() {
+	b.made()
 	s := <-b.state
 	s.closed = true
 	s.wake()
@@ -122,9 +145,16 @@ func (b *Broadcast[T]) Close() {
 // ErrClosed.
 //
 // If ctx ends first, Recv returns ctx.Err() and no value is consumed: Recv
-// is cancel-safe. A value already there is returned even if ctx is done.
+// is cancel-safe. If ctx is already done when Recv is called, Recv returns
+// ctx.Err() even if values are waiting, and consumes nothing (nor reports a
+// lag or ErrClosed): a receive loop stops as soon as its context ends
+// instead of first draining the backlog, which stays for the next Recv.
 func (r *Subscription[T]) Recv(ctx context.Context) (T, error) {
+	r.made()
 	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
 	for {
 		s := <-r.b.state
 		capacity := uint64(len(s.ring))
@@ -163,6 +193,7 @@ func (r *Subscription[T]) Recv(ctx context.Context) (T, error) {
 // Close unsubscribes: Send no longer counts this subscription, and its Recv
 // returns ErrClosed, also in a goroutine blocked in it. Close is idempotent.
 func (r *Subscription[T]) Close() {
+	r.made()
 	s := <-r.b.state
 	if !r.closed {
 		r.closed = true

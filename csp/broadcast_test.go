@@ -22,13 +22,15 @@ func recvAsync(r *Subscription[int], ctx context.Context, v *int) <-chan error {
 	})
 }
 
-// expectValues receives want from r, each at once.
+// expectValues receives want from r. Each value must be there already: a
+// Recv that waits gives up after a second (at once, on a synctest bubble's
+// clock, when nothing else can happen) and fails the test.
 func expectValues(t *testing.T, r *Subscription[int], want ...int) {
 	t.Helper()
-	done, cancel := context.WithCancel(context.Background())
-	cancel() // a value that is there is returned even with a done ctx
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	for _, w := range want {
-		if v, err := r.Recv(done); err != nil || v != w {
+		if v, err := r.Recv(ctx); err != nil || v != w {
 			t.Fatalf("Recv = %d, %v; want %d", v, err, w)
 		}
 	}
@@ -237,4 +239,41 @@ func TestBroadcastStress(t *testing.T) {
 		t.Fatalf("stress did not exercise Recv: %d lag reports, %d cancelled", lagged.Load(), cancelled.Load())
 	}
 	t.Logf("%d lag reports, %d cancelled receives", lagged.Load(), cancelled.Load())
+}
+
+// A Recv whose context is done when it is called returns ctx.Err() whatever
+// is waiting for it (a value, a lag, the end) and consumes none of it.
+func TestBroadcastDoneContext(t *testing.T) {
+	synctest.Test(t, testBroadcastDoneContext)
+}
+
+func testBroadcastDoneContext(t *testing.T) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	b := NewBroadcast[int](2)
+	r := b.Subscribe()
+	recvDone := func(what string) {
+		t.Helper()
+		if _, err := r.Recv(done); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Recv with a done ctx and %s returned %v, want context.Canceled", what, err)
+		}
+	}
+	b.Send(1)
+	recvDone("a value waiting")
+	expectValues(t, r, 1)
+	for v := 2; v <= 5; v++ {
+		b.Send(v)
+	}
+	recvDone("a lag")
+	var lag *LaggedError
+	if _, err := r.Recv(context.Background()); !errors.As(err, &lag) || lag.Missed != 2 {
+		t.Fatalf("Recv after the done-ctx call returned %v, want a lag of 2", err)
+	}
+	b.Close()
+	recvDone("values kept after Close")
+	expectValues(t, r, 4, 5)
+	recvDone("a closed Broadcast")
+	if _, err := r.Recv(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Recv at the end returned %v, want ErrClosed", err)
+	}
 }

@@ -23,10 +23,21 @@
 //
 // Anything that may block takes a context.Context first and returns ctx.Err()
 // when it ends, leaving the primitive exactly as if the call had never been
-// made: no permit lost, no arrival half counted. Because nothing in here
+// made: no permit lost, no arrival half counted. A call whose context is
+// already done when it is made returns ctx.Err() at once and takes nothing,
+// even from a primitive that is free, as golang.org/x/sync/semaphore does;
+// the one exception is OnceCell.GetOrInit on a cell that is set, which
+// returns the value. Because nothing in here
 // blocks an OS thread, a Mutex or a permit may be held across any other
 // blocking call (channel waits, I/O, another Lock), which is what
 // tokio::sync's primitives give an async Rust program.
+//
+// Every type is made by its constructor (NewMutex, NewGroup, ...), and a
+// zero value panics at its first method call with a message that names the
+// constructor. Go's sync.Mutex and errgroup.Group work as zero values because
+// their state is plain memory; here the state is a channel, and a channel
+// made on first use would have to be published to the other goroutines
+// without a data race, which takes sync/atomic.
 //
 // The tutorial's primitives, and the rest of tokio::sync, map as follows:
 //

@@ -94,6 +94,48 @@ func ExampleGroup() {
 	// Output: [0 1 4] task 3 failed context canceled
 }
 
+// GoContext waits for a free slot only as long as its context lasts; a task
+// that could not start in time is never run.
+func ExampleGroup_GoContext() {
+	g := csp.NewGroup()
+	g.SetLimit(1)
+	release := make(chan struct{})
+	g.Go(func() error { <-release; return nil }) // takes the only slot
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	err := g.GoContext(ctx, func() error {
+		fmt.Println("never printed")
+		return nil
+	})
+	fmt.Println("GoContext:", err)
+
+	close(release)
+	fmt.Println("Wait:", g.Wait())
+	// Output:
+	// GoContext: context deadline exceeded
+	// Wait: <nil>
+}
+
+// A limit of zero lets no task start, as with errgroup: TryGo reports
+// false, and GoContext gives up when its context ends.
+func ExampleGroup_SetLimit() {
+	g := csp.NewGroup()
+	g.SetLimit(0)
+	task := func() error { return nil }
+	fmt.Println("TryGo:", g.TryGo(task))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	fmt.Println("GoContext:", g.GoContext(ctx, task))
+
+	g.SetLimit(-1) // no limit
+	fmt.Println("TryGo without a limit:", g.TryGo(task), g.Wait())
+	// Output:
+	// TryGo: false
+	// GoContext: context deadline exceeded
+	// TryGo without a limit: true <nil>
+}
+
 // NotifyOne before anybody waits is not lost: it leaves a permit, and a
 // burst of notifications leaves only one.
 func ExampleNotify() {

@@ -15,17 +15,32 @@ import (
 // raised again by Wait, in the waiting goroutine, as a *PanicError that holds
 // the task's panic value and stack. A Group made by WithContext also cancels
 // its context on the first error or panic, so the other tasks can stop early.
-// SetLimit bounds how many tasks run at once; Go then waits for a free slot.
+//
+// SetLimit bounds how many tasks run at once, as errgroup's does. Go then
+// waits for a free slot, as long as it takes; GoContext waits only until its
+// context ends, and TryGo does not wait. A limit of zero lets no task start:
+// Go waits forever, GoContext until its context ends, and TryGo reports
+// false.
 //
 // The running count, the first error and the wake-up channel for Wait live
-// in a one-slot channel that serves as the group's lock.
+// in a one-slot channel that serves as the group's lock; the limit is a
+// Semaphore.
 //
-// The zero value is not usable; call NewGroup or WithContext. A Group may be
+// Unlike a zero errgroup.Group, the zero value is not usable: every method
+// panics on it. Make a Group with NewGroup or WithContext. A Group may be
 // reused after Wait returns; its first error is kept.
 type Group struct {
-	state  chan groupState
-	limit  *Semaphore // nil: no limit
+	state  chan groupState // never nil once made
+	limit  *Semaphore      // nil: no limit
 	cancel context.CancelCauseFunc
+}
+
+// made panics if g is a zero Group. state is set by NewGroup and never
+// written again, so reading it races with nothing.
+func (g *Group) made() {
+	if g.state == nil {
+		panic("csp: Group used without NewGroup or WithContext")
+	}
 }
 
 type groupState struct {
@@ -52,12 +67,15 @@ func WithContext(ctx context.Context) (*Group, context.Context) {
 	return g, ctx
 }
 
-// SetLimit limits the group to n tasks running at once; n < 0 removes the
-// limit. It panics if n is 0 or if tasks are running.
+// SetLimit limits the group to n tasks running at once. A negative n
+// removes the limit; n = 0 lets no new task start (see Group). Waiting
+// starters are served in arrival order.
+//
+// SetLimit panics if tasks are running, and must not be called while a Go
+// or GoContext of the group may be waiting for a slot: set the limit before
+// starting tasks, or after Wait.
 func (g *Group) SetLimit(n int) {
-	if n == 0 {
-		panic("csp: Group.SetLimit(0) would never run a task")
-	}
+	g.made()
 	s := <-g.state
 	running := s.running
 	g.state <- s
@@ -68,22 +86,46 @@ func (g *Group) SetLimit(n int) {
 		g.limit = nil
 		return
 	}
-	g.limit = NewSemaphore(n)
+	g.limit = newSemaphore(n)
 }
 
-// Go runs f in a new goroutine. If the group has a limit, Go first waits
-// until fewer than that many tasks are running.
+// Go runs f in a new goroutine. If the group has a limit, Go first waits,
+// for as long as it takes, until fewer than that many tasks are running;
+// with a limit of zero it never returns. GoContext is the form that can give
+// up.
 func (g *Group) Go(f func() error) {
+	// Background never ends and the limit is never closed, so GoContext
+	// cannot fail here.
+	_ = g.GoContext(context.Background(), f)
+}
+
+// GoContext runs f in a new goroutine, as Go does, but waits for a free slot
+// only until ctx ends. It returns nil once f is started; f's own error goes
+// to Wait, like that of a task started with Go. If ctx ends first, GoContext
+// returns ctx.Err() and f is never run; the starters waiting behind it move
+// up. If ctx is already done when GoContext is called, it returns ctx.Err()
+// without starting f, even if a slot is free.
+//
+// ctx governs only the wait: f does not receive it and is not stopped when
+// it ends.
+func (g *Group) GoContext(ctx context.Context, f func() error) error {
+	g.made()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if g.limit != nil {
-		// The limit semaphore is never closed, and Background never ends.
-		_ = g.limit.Acquire(context.Background())
+		if err := g.limit.Acquire(ctx); err != nil {
+			return err
+		}
 	}
 	g.start(f)
+	return nil
 }
 
 // TryGo runs f in a new goroutine if the group's limit allows one more task
-// now, and reports whether it did.
+// now, and reports whether it did. With a limit of zero it reports false.
 func (g *Group) TryGo(f func() error) bool {
+	g.made()
 	if g.limit != nil && !g.limit.TryAcquire() {
 		return false
 	}
@@ -151,6 +193,7 @@ func (g *Group) finish(err error, pe *PanicError) {
 // the first error any of them returned, or nil. If a task panicked, Wait
 // panics with a *PanicError carrying that task's panic value and stack.
 func (g *Group) Wait() error {
+	g.made()
 	s := <-g.state
 	idle := s.idle
 	g.state <- s

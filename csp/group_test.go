@@ -3,10 +3,12 @@ package csp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 func TestGroupWaitsForAll(t *testing.T) {
@@ -150,9 +152,110 @@ func TestGroupSetLimitWhileRunningPanics(t *testing.T) {
 	g := NewGroup()
 	block := make(chan struct{})
 	g.Go(func() error { <-block; return nil })
-	mustPanic(t, "SetLimit while running", func() { g.SetLimit(3) })
+	for _, n := range []int{-1, 0, 3} {
+		mustPanic(t, fmt.Sprintf("SetLimit(%d) while running", n), func() { g.SetLimit(n) })
+	}
 	close(block)
 	g.Wait()
+}
+
+// GoContext waits for a slot only until its context ends, and then starts
+// nothing and holds up nobody; with a context done when it is called it
+// starts nothing even if a slot is free.
+func TestGroupGoContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := NewGroup()
+		g.SetLimit(1)
+		release := make(chan struct{})
+		var ran [3]atomic.Bool
+		task := func(i int) func() error {
+			return func() error { ran[i].Store(true); <-release; return nil }
+		}
+		if err := g.GoContext(context.Background(), task(0)); err != nil {
+			t.Fatalf("GoContext with a free slot returned %v", err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		second := async(func() error { return g.GoContext(ctx, task(1)) })
+		synctest.Wait()
+		third := async(func() error { g.Go(task(2)); return nil })
+		synctest.Wait()
+		blocked(t, second, "GoContext with the limit reached")
+		cancel()
+		synctest.Wait()
+		if err := returned(t, second, "GoContext whose ctx ended"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("GoContext whose ctx ended returned %v, want context.Canceled", err)
+		}
+		blocked(t, third, "Go with the limit reached")
+		release <- struct{}{} // task 0 ends; the slot goes to the Go behind the cancelled GoContext
+		synctest.Wait()
+		returned(t, third, "Go after a slot was freed")
+		close(release)
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if ran[1].Load() || !ran[0].Load() || !ran[2].Load() {
+			t.Fatalf("tasks run: %v %v %v; want 0 and 2, not the cancelled 1", ran[0].Load(), ran[1].Load(), ran[2].Load())
+		}
+
+		done, stop := context.WithCancel(context.Background())
+		stop()
+		for _, limit := range []int{1, -1} {
+			g.SetLimit(limit)
+			var started atomic.Bool
+			err := g.GoContext(done, func() error { started.Store(true); return nil })
+			synctest.Wait()
+			if !errors.Is(err, context.Canceled) || started.Load() {
+				t.Fatalf("limit %d: GoContext with a done ctx returned %v, started f: %v; want context.Canceled, not started", limit, err, started.Load())
+			}
+			if !g.TryGo(func() error { return nil }) {
+				t.Fatalf("limit %d: GoContext with a done ctx took the slot", limit)
+			}
+			if err := g.Wait(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// SetLimit(0) lets no task start, as errgroup documents: TryGo reports false,
+// GoContext waits until its context ends, and Go waits for good.
+func TestGroupLimitZero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := NewGroup()
+		g.SetLimit(0)
+		var ran atomic.Bool
+		f := func() error { ran.Store(true); return nil }
+		if g.TryGo(f) {
+			t.Fatal("TryGo started a task with a limit of 0")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		if err := g.GoContext(ctx, f); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("GoContext with a limit of 0 returned %v, want DeadlineExceeded", err)
+		}
+		if waited := time.Since(start); waited != time.Second {
+			t.Fatalf("GoContext gave up after %v, want exactly 1s", waited)
+		}
+		goReturned := async(func() error { g.Go(f); return nil })
+		synctest.Wait()
+		blocked(t, goReturned, "Go with a limit of 0")
+		// Nothing outside the package can end that wait; close the limit
+		// to let the goroutine go (Go then starts nothing).
+		g.limit.Close()
+		synctest.Wait()
+		returned(t, goReturned, "Go once its wait was ended")
+		if ran.Load() {
+			t.Fatal("a task ran with a limit of 0")
+		}
+		g.SetLimit(-1)
+		if !g.TryGo(f) {
+			t.Fatal("TryGo failed after the limit was removed")
+		}
+		if err := g.Wait(); err != nil || !ran.Load() {
+			t.Fatalf("Wait = %v, task ran: %v", err, ran.Load())
+		}
+	})
 }
 
 func TestGroupReuse(t *testing.T) {

@@ -75,7 +75,8 @@ func (h *recorder) call(in op, f func() any) any {
 }
 
 // blocking records a call that may block as its request and its completion
-// (named in.name+"-done"), both spanning the call (see linmodels_test.go).
+// (named in.name+"-done"), both spanning the call and both carrying its
+// outcome (see linmodels_test.go).
 func (h *recorder) blocking(in op, f func() any) any {
 	start := h.clock.Add(1)
 	out := f()
@@ -83,7 +84,7 @@ func (h *recorder) blocking(in op, f func() any) any {
 	done := in
 	done.name += "-done"
 	h.ops[in.client] = append(h.ops[in.client],
-		porcupine.Operation{ClientId: in.client, Input: in, Call: start, Return: end},
+		porcupine.Operation{ClientId: in.client, Input: in, Call: start, Output: out, Return: end},
 		porcupine.Operation{ClientId: in.client, Input: done, Call: start, Output: out, Return: end},
 	)
 	return out
@@ -143,6 +144,8 @@ func outcome(err error) string {
 
 // boundedContext returns a context for one blocking call that always ends:
 // already done, ending while the call starts, or within a millisecond.
+// Whether it is done already is asked as the call's op is built, before the
+// call begins (see op.ctxDone).
 func boundedContext(r *rand.Rand) (context.Context, context.CancelFunc) {
 	return randomContext(r, 900*time.Microsecond)
 }
@@ -179,7 +182,12 @@ func checkLinearizable(t *testing.T, model porcupine.Model, clients int, newRun 
 		history := h.history()
 		for _, o := range history {
 			if o.Output != nil {
-				counts[o.Input.(op).name+" "+describeOutput(o.Output)]++
+				in := o.Input.(op)
+				key := in.name + " " + describeOutput(o.Output)
+				if in.ctxDone {
+					key += " [ctx done]"
+				}
+				counts[key]++
 			}
 		}
 		if err := verify(model, history); err != nil {
@@ -309,7 +317,7 @@ func TestLinearizableNotify(t *testing.T) {
 				switch x := r.IntN(10); {
 				case x < 5:
 					ctx, cancel := boundedContext(r)
-					h.blocking(op{name: "wait", client: c}, func() any { return outcome(n.Wait(ctx)) })
+					h.blocking(op{name: "wait", client: c, ctxDone: ctx.Err() != nil}, func() any { return outcome(n.Wait(ctx)) })
 					cancel()
 				case x < 9:
 					h.call(op{name: "notify-one", client: c}, func() any { n.NotifyOne(); return nil })
@@ -320,7 +328,7 @@ func TestLinearizableNotify(t *testing.T) {
 			}
 		}
 	})
-	wants(t, counts, "wait-done ok", "wait-done cancelled")
+	wants(t, counts, "wait-done ok", "wait-done cancelled", "wait-done cancelled [ctx done]")
 }
 
 func TestLinearizableMutex(t *testing.T) {
@@ -333,7 +341,7 @@ func TestLinearizableMutex(t *testing.T) {
 					locked = h.call(op{name: "trylock", client: c}, func() any { return m.TryLock() }).(bool)
 				} else {
 					ctx, cancel := boundedContext(r)
-					locked = h.blocking(op{name: "lock", client: c}, func() any { return outcome(m.Lock(ctx)) }) == outOK
+					locked = h.blocking(op{name: "lock", client: c, ctxDone: ctx.Err() != nil}, func() any { return outcome(m.Lock(ctx)) }) == outOK
 					cancel()
 				}
 				if locked {
@@ -344,7 +352,7 @@ func TestLinearizableMutex(t *testing.T) {
 			}
 		}
 	})
-	wants(t, counts, "lock-done ok", "lock-done cancelled", "trylock true", "trylock false")
+	wants(t, counts, "lock-done ok", "lock-done cancelled", "lock-done cancelled [ctx done]", "trylock true", "trylock false")
 }
 
 func TestLinearizableRWMutex(t *testing.T) {
@@ -363,7 +371,7 @@ func TestLinearizableRWMutex(t *testing.T) {
 					locked = h.call(op{name: "try" + name + "lock", client: c}, func() any { return try() }).(bool)
 				} else {
 					ctx, cancel := boundedContext(r)
-					locked = h.blocking(op{name: name + "lock", client: c}, func() any { return outcome(lock(ctx)) }) == outOK
+					locked = h.blocking(op{name: name + "lock", client: c, ctxDone: ctx.Err() != nil}, func() any { return outcome(lock(ctx)) }) == outOK
 					cancel()
 				}
 				if locked {
@@ -374,7 +382,8 @@ func TestLinearizableRWMutex(t *testing.T) {
 			}
 		}
 	})
-	wants(t, counts, "rlock-done ok", "rlock-done cancelled", "lock-done ok", "lock-done cancelled", "tryrlock true", "tryrlock false", "trylock true", "trylock false")
+	wants(t, counts, "rlock-done ok", "rlock-done cancelled", "lock-done ok", "lock-done cancelled",
+		"rlock-done cancelled [ctx done]", "lock-done cancelled [ctx done]", "tryrlock true", "tryrlock false", "trylock true", "trylock false")
 }
 
 // TestLinearizableSemaphore checks AcquireN, TryAcquireN, ReleaseN,
@@ -401,7 +410,7 @@ func TestLinearizableSemaphore(t *testing.T) {
 					got = h.gated(op{name: "try", client: c, arg: k}, func() any { return s.TryAcquireN(k) }).(bool)
 				default:
 					ctx, cancel := boundedContext(r)
-					got = h.blocking(op{name: "acquire", client: c, arg: k}, func() any { return outcome(s.AcquireN(ctx, k)) }) == outOK
+					got = h.blocking(op{name: "acquire", client: c, arg: k, ctxDone: ctx.Err() != nil}, func() any { return outcome(s.AcquireN(ctx, k)) }) == outOK
 					cancel()
 				}
 				if got {
@@ -412,7 +421,7 @@ func TestLinearizableSemaphore(t *testing.T) {
 			}
 		}
 	})
-	wants(t, counts, "acquire-done ok", "acquire-done cancelled", "try-done true", "try-done false")
+	wants(t, counts, "acquire-done ok", "acquire-done cancelled", "acquire-done cancelled [ctx done]", "try-done true", "try-done false")
 }
 
 func TestLinearizableBarrier(t *testing.T) {
@@ -422,7 +431,7 @@ func TestLinearizableBarrier(t *testing.T) {
 		return func(h *recorder, c int, r *rand.Rand) {
 			for range 20 {
 				ctx, cancel := boundedContext(r)
-				h.blocking(op{name: "wait", client: c}, func() any {
+				h.blocking(op{name: "wait", client: c, ctxDone: ctx.Err() != nil}, func() any {
 					leader, err := b.Wait(ctx)
 					switch {
 					case err != nil:
@@ -437,7 +446,7 @@ func TestLinearizableBarrier(t *testing.T) {
 			}
 		}
 	})
-	wants(t, counts, "wait-done leader", "wait-done passed", "wait-done cancelled")
+	wants(t, counts, "wait-done leader", "wait-done passed", "wait-done cancelled", "wait-done cancelled [ctx done]")
 }
 
 func TestLinearizableOnceCell(t *testing.T) {
@@ -462,14 +471,15 @@ func TestLinearizableOnceCell(t *testing.T) {
 				default:
 					ctx, cancel := boundedContext(r)
 					behaviour := r.IntN(4)
-					h.call(op{name: "get-or-init", client: c, arg: mine}, func() (out any) {
+					ctxDone := ctx.Err() != nil
+					h.call(op{name: "get-or-init", client: c, arg: mine, ctxDone: ctxDone}, func() (out any) {
 						defer func() {
 							if recover() != nil {
 								out = onceResult{}
 							}
 						}()
 						v, err := cell.GetOrInit(ctx, func(ctx context.Context) (int, error) {
-							h.event(op{name: "init-start", client: c})
+							h.event(op{name: "init-start", client: c, ctxDone: ctxDone})
 							defer h.event(op{name: "init-end", client: c})
 							switch behaviour {
 							case 0:
@@ -491,7 +501,7 @@ func TestLinearizableOnceCell(t *testing.T) {
 			}
 		}
 	})
-	wants(t, counts, "get-or-init value", "get-or-init empty", "get value", "set ok")
+	wants(t, counts, "get-or-init value", "get-or-init empty", "get-or-init empty [ctx done]", "get value", "set ok")
 }
 
 // sender runs a client that sends 25 values of its own and then, if it is
@@ -530,7 +540,7 @@ func TestLinearizableWatch(t *testing.T) {
 					continue
 				}
 				ctx, cancel := boundedContext(r)
-				out := h.call(op{name: "changed", client: c}, func() any { return outcome(watcher.Changed(ctx)) })
+				out := h.call(op{name: "changed", client: c, ctxDone: ctx.Err() != nil}, func() any { return outcome(watcher.Changed(ctx)) })
 				cancel()
 				if out == outClosed {
 					return
@@ -538,7 +548,7 @@ func TestLinearizableWatch(t *testing.T) {
 			}
 		}
 	})
-	wants(t, counts, "changed ok", "changed cancelled", "changed closed")
+	wants(t, counts, "changed ok", "changed cancelled", "changed cancelled [ctx done]", "changed closed")
 }
 
 func TestLinearizableBroadcast(t *testing.T) {
@@ -560,7 +570,7 @@ func TestLinearizableBroadcast(t *testing.T) {
 					h.call(op{name: "unsubscribe", client: c}, func() any { sub.Close(); return nil })
 				}
 				ctx, cancel := boundedContext(r)
-				h.call(op{name: "recv", client: c}, func() any {
+				h.call(op{name: "recv", client: c, ctxDone: ctx.Err() != nil}, func() any {
 					v, err := sub.Recv(ctx)
 					var lag *LaggedError
 					switch {
@@ -578,5 +588,5 @@ func TestLinearizableBroadcast(t *testing.T) {
 			}
 		}
 	})
-	wants(t, counts, "recv value", "recv lagged", "recv cancelled", "recv closed")
+	wants(t, counts, "recv value", "recv lagged", "recv cancelled", "recv cancelled [ctx done]", "recv closed")
 }

@@ -8,7 +8,17 @@ package csp
 // joins the primitive's queue, and a completion, at which it learns the
 // outcome. Both take effect at some instant within the call, request first.
 // This is what lets a model say "the oldest waiter is served first", or "a
-// cancelled waiter leaves no trace", about calls that overlap in time.
+// cancelled waiter leaves no trace", about calls that overlap in time. The
+// request carries the call's outcome too, because a call whose context has
+// ended when it begins returns ctx.Err() without touching the primitive,
+// even a free one: at its request such a call gives up, which the model
+// can only tell from the outcome.
+//
+// Whether a context ended before the call began is recorded (op.ctxDone),
+// and such a call must give up. For any other call reported as cancelled,
+// the model cannot know whether the context ended as the call began or
+// while it waited, so it accepts either: giving up at the request with no
+// effect, or waiting and leaving the queue as if it had never joined.
 //
 // Model states are comparable structs (queues are strings of client
 // numbers, oldest first), so porcupine compares them with == and hashes
@@ -34,7 +44,7 @@ type clientQueue string
 
 func (q clientQueue) push(c int) clientQueue { return q + clientQueue(rune('0'+c)) }
 
-func (q clientQueue) has(c int) bool { return strings.IndexRune(string(q), rune('0'+c)) >= 0 }
+func (q clientQueue) has(c int) bool { return strings.ContainsRune(string(q), rune('0'+c)) }
 
 func (q clientQueue) front() int { return int(q[0] - '0') }
 
@@ -44,16 +54,21 @@ func (q clientQueue) without(c int) clientQueue {
 
 // op is the input of every operation: what was called, by which client.
 type op struct {
-	name   string
-	client int
-	arg    int // a value sent or set, a number of permits
+	name    string
+	client  int
+	arg     int  // a value sent or set, a number of permits
+	ctxDone bool // the call's context had ended before the call began
 }
 
 func (o op) String() string {
+	s := fmt.Sprintf("%d: %s", o.client, o.name)
 	if o.arg != 0 {
-		return fmt.Sprintf("%d: %s(%d)", o.client, o.name, o.arg)
+		s += fmt.Sprintf("(%d)", o.arg)
 	}
-	return fmt.Sprintf("%d: %s", o.client, o.name)
+	if o.ctxDone {
+		s += " [ctx done]"
+	}
+	return s
 }
 
 // Outcomes of a blocking call's completion, and of other calls.
@@ -84,12 +99,14 @@ func newModel[S comparable](init S, step func(s S, in op, out any) (bool, S)) po
 
 // Notify: NotifyOne serves the oldest waiter or stores the one permit;
 // NotifyWaiters serves every waiter and stores nothing; a waiter served by
-// NotifyOne that reports cancellation passes the notification on.
+// NotifyOne that reports cancellation passes the notification on; a wait
+// that gives up at once leaves the permit.
 
 const (
 	wokenByOne = 1 + iota
 	wokenByAll
 	wokenByPermit
+	gaveUpAtOnce // its context had ended as the call began
 )
 
 type notifyModelState struct {
@@ -115,6 +132,10 @@ var notifyModel = newModel(notifyModelState{}, func(s notifyModelState, in op, o
 		if s.queue.has(c) || s.woken[c] != 0 {
 			return false, s
 		}
+		if in.ctxDone || out == outCancelled && s.permit {
+			s.woken[c] = gaveUpAtOnce // and the permit stays
+			return true, s
+		}
 		if s.permit {
 			s.permit = false
 			s.woken[c] = wokenByPermit
@@ -126,6 +147,8 @@ var notifyModel = newModel(notifyModelState{}, func(s notifyModelState, in op, o
 		woken := s.woken[c]
 		s.woken[c] = 0
 		switch {
+		case woken == gaveUpAtOnce:
+			return out == outCancelled, s
 		case out == outOK:
 			return woken != 0, s
 		case s.queue.has(c):
@@ -147,25 +170,34 @@ var notifyModel = newModel(notifyModelState{}, func(s notifyModelState, in op, o
 	panic("notify model: unknown operation " + in.name)
 })
 
-// Mutex: a free mutex goes to whoever asks, a held one to the oldest waiter
-// when it is unlocked; TryLock succeeds exactly when it is free.
+// Mutex: a free mutex goes to whoever asks with a live context, a held one
+// to the oldest waiter when it is unlocked; TryLock succeeds exactly when it
+// is free.
 
 type mutexModelState struct {
 	holder int // -1: free
 	queue  clientQueue
+	gaveUp [maxClients]bool // a Lock whose context had ended as it began
 }
 
 var mutexModel = newModel(mutexModelState{holder: -1}, func(s mutexModelState, in op, out any) (bool, mutexModelState) {
 	c := in.client
 	switch in.name {
 	case "lock":
-		if s.holder == -1 {
+		switch {
+		case in.ctxDone || out == outCancelled && s.holder == -1:
+			s.gaveUp[c] = true
+		case s.holder == -1:
 			s.holder = c
-		} else {
+		default:
 			s.queue = s.queue.push(c)
 		}
 		return true, s
 	case "lock-done":
+		if s.gaveUp[c] {
+			s.gaveUp[c] = false
+			return out == outCancelled, s
+		}
 		if out == outOK {
 			return s.holder == c, s
 		}
@@ -210,6 +242,7 @@ type rwModelState struct {
 	queue   clientQueue // client numbers; kinds[c] says reader or writer
 	kinds   [maxClients]byte
 	holds   [maxClients]byte
+	gaveUp  [maxClients]bool // a call whose context had ended as it began
 }
 
 func (s rwModelState) admit() rwModelState {
@@ -253,6 +286,10 @@ var rwMutexModel = newModel(rwModelState{}, func(s rwModelState, in op, out any)
 		if s.holds[c] != 0 || s.queue.has(c) {
 			return false, s
 		}
+		if in.ctxDone || out == outCancelled && free(kind) {
+			s.gaveUp[c] = true
+			return true, s
+		}
 		if free(kind) {
 			return true, take(kind)
 		}
@@ -260,6 +297,10 @@ var rwMutexModel = newModel(rwModelState{}, func(s rwModelState, in op, out any)
 		s.kinds[c] = kind
 		return true, s
 	case "rlock-done", "lock-done":
+		if s.gaveUp[c] {
+			s.gaveUp[c] = false
+			return out == outCancelled, s
+		}
 		if out == outOK {
 			return s.holds[c] == kind, s
 		}
@@ -315,6 +356,7 @@ const (
 	semGranted
 	semRefused // asked after Close, or a TryAcquireN that found a line
 	semDecided // a TryAcquireN that decided and has not left the line yet
+	semGaveUp  // an acquire whose context had ended as it began
 )
 
 type semModelState struct {
@@ -347,6 +389,11 @@ func semaphoreModel(capacity int) porcupine.Model {
 				return false, s
 			}
 			switch {
+			case in.name == "acquire" && (in.ctxDone || out == outCancelled &&
+				(s.closed || k == 1 && s.queue == "" && free >= 1)):
+				// Cancelled where it would have been served or refused at
+				// once: the context ended first, and it wins over Close.
+				s.status[c] = semGaveUp
 			case s.closed || (in.name == "try" && s.queue != ""):
 				s.status[c] = semRefused
 			case in.name == "acquire" && k == 1 && s.queue == "" && free >= 1:
@@ -369,6 +416,8 @@ func semaphoreModel(capacity int) porcupine.Model {
 			return status == semRefused, s
 		case "acquire-done":
 			switch {
+			case status == semGaveUp:
+				return out == outCancelled, s
 			case status == semGranted:
 				if out == outClosed && s.closed {
 					// Closed while the permit was in hand: given back.
@@ -445,6 +494,7 @@ func semaphoreModel(capacity int) porcupine.Model {
 const (
 	barrierPassed = 1 + iota
 	barrierLeader
+	barrierGaveUp // its context had ended as the call began: it never arrived
 )
 
 type barrierModelState struct {
@@ -460,6 +510,10 @@ func barrierModel(n int) porcupine.Model {
 			if s.arrived.has(c) || s.released[c] != 0 {
 				return false, s
 			}
+			if in.ctxDone || out == outCancelled && len(s.arrived) == n-1 {
+				s.released[c] = barrierGaveUp
+				return true, s
+			}
 			s.arrived = s.arrived.push(c)
 			if len(s.arrived) == n {
 				for i := range s.arrived {
@@ -472,6 +526,9 @@ func barrierModel(n int) porcupine.Model {
 		case "wait-done":
 			released := s.released[c]
 			s.released[c] = 0
+			if released == barrierGaveUp {
+				return out == outCancelled, s
+			}
 			switch out {
 			case "leader":
 				return released == barrierLeader, s
@@ -492,7 +549,7 @@ func barrierModel(n int) porcupine.Model {
 // there is one, or sets its own init's value; it fails only while the cell
 // is empty. The inits themselves are recorded too, as an event when each
 // starts and one when it ends, each at a single instant; at most one init
-// may run at a time.
+// may run at a time, and none for a GetOrInit whose context had ended.
 
 type onceModelState struct {
 	set          bool
@@ -520,6 +577,9 @@ var onceCellModel = newModel(onceModelState{}, func(s onceModelState, in op, out
 		}
 		return s.set, s
 	case "init-start":
+		if in.ctxDone { // a GetOrInit whose context had ended runs no init
+			return false, s
+		}
 		ok := s.initializing == 0
 		s.initializing = 1 + in.client
 		return ok, s
@@ -534,6 +594,8 @@ var onceCellModel = newModel(onceModelState{}, func(s onceModelState, in op, out
 			return !s.set, s
 		case s.set:
 			return r.value == s.value, s
+		case in.ctxDone: // an empty cell, and no init may run
+			return false, s
 		default:
 			s.set, s.value = true, in.arg
 			return r.value == in.arg, s
@@ -544,7 +606,7 @@ var onceCellModel = newModel(onceModelState{}, func(s onceModelState, in op, out
 
 // Watch: one value and its version; each watcher's Changed reports and marks
 // seen a version it has not seen, fails with ErrClosed once it has seen the
-// last one after Close, and is cancelled only while there is nothing new.
+// last one after Close, and when cancelled marks nothing seen.
 
 type watchModelState struct {
 	value   int
@@ -566,6 +628,9 @@ var watchModel = newModel(watchModelState{}, func(s watchModelState, in op, out 
 		s.seen[c] = s.version
 		return true, s
 	case "changed":
+		if in.ctxDone {
+			return out == outCancelled, s // and nothing is marked seen
+		}
 		switch out {
 		case outOK:
 			ok := s.seen[c] != s.version
@@ -574,7 +639,9 @@ var watchModel = newModel(watchModelState{}, func(s watchModelState, in op, out 
 		case outClosed:
 			return s.seen[c] == s.version && s.closed, s
 		default:
-			return s.seen[c] == s.version && !s.closed, s
+			// Cancelled: nothing new while it waited, or its context ended
+			// as it began, whatever the Watch held.
+			return true, s
 		}
 	case "close":
 		s.closed = true
@@ -586,7 +653,8 @@ var watchModel = newModel(watchModelState{}, func(s watchModelState, in op, out 
 // Broadcast, per subscriber: the history is split into one history per
 // subscriber, holding that subscriber's calls and every Send and Close. The
 // model keeps the values sent since the subscriber subscribed that a
-// capacity-sized ring still holds, and its position.
+// capacity-sized ring still holds, and its position; a cancelled Recv
+// consumes nothing.
 
 const maxBroadcastCapacity = 8
 
@@ -631,10 +699,14 @@ func broadcastModel(capacity int) porcupine.Model {
 			r := out.(recvResult)
 			lag := s.sent - s.next - capacity
 			switch {
+			case in.ctxDone:
+				return r.err == outCancelled, s // and nothing is consumed
 			case r.err == outClosed:
 				return s.unsubscribed || (s.closed && s.next == s.sent), s
 			case r.err == outCancelled:
-				return active && !s.closed && s.next == s.sent, s
+				// Nothing to receive while it waited, or its context ended
+				// as it began, whatever was kept for it.
+				return true, s
 			case !active:
 				return false, s
 			case r.missed > 0:
@@ -675,9 +747,20 @@ func at(client int, name string, arg int, call, ret int64, out any) porcupine.Op
 	return porcupine.Operation{ClientId: client, Input: op{name: name, client: client, arg: arg}, Call: call, Return: ret, Output: out}
 }
 
-// twoSteps builds the request and completion of a blocking call.
+// twoSteps builds the request and completion of a blocking call, both
+// carrying its outcome, as recorder.blocking does.
 func twoSteps(client int, name string, arg int, call, ret int64, out any) []porcupine.Operation {
-	return []porcupine.Operation{at(client, name, arg, call, ret, nil), at(client, name+"-done", arg, call, ret, out)}
+	return []porcupine.Operation{at(client, name, arg, call, ret, out), at(client, name+"-done", arg, call, ret, out)}
+}
+
+// ctxDone marks calls as made with a context that had already ended.
+func ctxDone(calls ...porcupine.Operation) []porcupine.Operation {
+	for i := range calls {
+		in := calls[i].Input.(op)
+		in.ctxDone = true
+		calls[i].Input = in
+	}
+	return calls
 }
 
 func ops(parts ...any) []porcupine.Operation {
@@ -705,8 +788,13 @@ func TestModelsRejectViolations(t *testing.T) {
 	}{
 		{"notify: a wait after NotifyOne takes the permit", notifyModel, true, ops(
 			at(0, "notify-one", 0, 1, 2, nil), twoSteps(1, "wait", 0, 3, 4, outOK))},
-		{"notify: the permit is lost", notifyModel, false, ops(
-			at(0, "notify-one", 0, 1, 2, nil), twoSteps(1, "wait", 0, 3, 4, outCancelled))},
+		{"notify: a wait with a done ctx takes the permit", notifyModel, false, ops(
+			at(0, "notify-one", 0, 1, 2, nil), ctxDone(twoSteps(1, "wait", 0, 3, 4, outOK)...))},
+		{"notify: a wait with a done ctx leaves the permit to the next", notifyModel, true, ops(
+			at(0, "notify-one", 0, 1, 2, nil), ctxDone(twoSteps(1, "wait", 0, 3, 4, outCancelled)...), twoSteps(2, "wait", 0, 5, 6, outOK))},
+		{"notify: a wait with a done ctx consumes the permit", notifyModel, false, ops(
+			at(0, "notify-one", 0, 1, 2, nil), ctxDone(twoSteps(1, "wait", 0, 3, 4, outCancelled)...),
+			twoSteps(2, "wait", 0, 5, 6, outOK), twoSteps(3, "wait", 0, 7, 8, outOK))},
 		{"notify: one NotifyOne wakes two waiters", notifyModel, false, ops(
 			twoSteps(1, "wait", 0, 1, 10, outOK), twoSteps(2, "wait", 0, 2, 10, outOK), at(0, "notify-one", 0, 3, 4, nil))},
 		{"notify: NotifyWaiters stores a permit", notifyModel, false, ops(
@@ -720,6 +808,12 @@ func TestModelsRejectViolations(t *testing.T) {
 			twoSteps(0, "lock", 0, 1, 2, outOK), twoSteps(1, "lock", 0, 3, 8, outOK), at(0, "unlock", 0, 5, 6, nil))},
 		{"mutex: TryLock of a held mutex", mutexModel, false, ops(
 			twoSteps(0, "lock", 0, 1, 2, outOK), at(1, "trylock", 0, 3, 4, true))},
+		{"mutex: a Lock with a done ctx takes a free mutex", mutexModel, false, ops(
+			ctxDone(twoSteps(0, "lock", 0, 1, 2, outOK)...))},
+		{"mutex: a Lock with a done ctx leaves the mutex free", mutexModel, true, ops(
+			ctxDone(twoSteps(0, "lock", 0, 1, 2, outCancelled)...), at(1, "trylock", 0, 3, 4, true))},
+		{"mutex: a Lock with a done ctx takes the mutex after all", mutexModel, false, ops(
+			ctxDone(twoSteps(0, "lock", 0, 1, 2, outCancelled)...), at(1, "trylock", 0, 3, 4, false))},
 
 		{"rwmutex: two readers", rwMutexModel, true, ops(
 			twoSteps(0, "rlock", 0, 1, 2, outOK), twoSteps(1, "rlock", 0, 3, 4, outOK))},
@@ -732,6 +826,11 @@ func TestModelsRejectViolations(t *testing.T) {
 		{"rwmutex: a reader admitted past a writer seen queued", rwMutexModel, false, ops(
 			twoSteps(0, "rlock", 0, 1, 2, outOK), twoSteps(1, "lock", 0, 3, 20, outCancelled),
 			at(2, "tryrlock", 0, 5, 6, false), twoSteps(3, "rlock", 0, 7, 8, outOK), at(2, "tryrlock", 0, 9, 10, false))},
+		{"rwmutex: an RLock with a done ctx takes a free lock", rwMutexModel, false, ops(
+			ctxDone(twoSteps(0, "rlock", 0, 1, 2, outOK)...))},
+		{"rwmutex: a Lock with a done ctx queues", rwMutexModel, false, ops(
+			twoSteps(0, "rlock", 0, 1, 2, outOK), ctxDone(twoSteps(1, "lock", 0, 3, 20, outCancelled)...),
+			at(2, "tryrlock", 0, 5, 6, false))},
 		{"rwmutex: a reader admitted once the writer gave up", rwMutexModel, true, ops(
 			twoSteps(0, "rlock", 0, 1, 2, outOK), twoSteps(1, "lock", 0, 3, 20, outCancelled),
 			at(2, "tryrlock", 0, 5, 6, false), twoSteps(3, "rlock", 0, 7, 8, outOK), at(2, "tryrlock", 0, 9, 10, true))},
@@ -751,6 +850,12 @@ func TestModelsRejectViolations(t *testing.T) {
 			at(0, "release", 1, 9, 10, nil), at(2, "available", 0, 11, 12, 1))},
 		{"semaphore: an acquire fails at Close", semaphoreModel(1), true, ops(
 			twoSteps(0, "acquire", 1, 1, 2, outOK), twoSteps(1, "acquire", 1, 3, 10, outClosed), at(2, "close", 0, 5, 6, nil))},
+		{"semaphore: an acquire with a done ctx takes a free permit", semaphoreModel(1), false, ops(
+			ctxDone(twoSteps(0, "acquire", 1, 1, 2, outOK)...))},
+		{"semaphore: an acquire with a done ctx after Close reports the ctx", semaphoreModel(1), true, ops(
+			at(0, "close", 0, 1, 2, nil), ctxDone(twoSteps(1, "acquire", 1, 3, 4, outCancelled)...))},
+		{"semaphore: an acquire with a done ctx after Close reports Close", semaphoreModel(1), false, ops(
+			at(0, "close", 0, 1, 2, nil), ctxDone(twoSteps(1, "acquire", 1, 3, 4, outClosed)...))},
 		{"semaphore: an acquire succeeds after Close", semaphoreModel(1), false, ops(
 			twoSteps(0, "acquire", 1, 1, 2, outOK), twoSteps(1, "acquire", 1, 3, 10, outOK), at(2, "close", 0, 5, 6, nil), at(0, "release", 1, 7, 8, nil))},
 
@@ -759,6 +864,11 @@ func TestModelsRejectViolations(t *testing.T) {
 			twoSteps(0, "wait", 0, 1, 10, "passed"), twoSteps(1, "wait", 0, 2, 10, "passed"))},
 		{"barrier: a generation", barrierModel(2), true, ops(
 			twoSteps(0, "wait", 0, 1, 10, "passed"), twoSteps(1, "wait", 0, 2, 10, "leader"))},
+		{"barrier: an arrival with a done ctx completes the generation", barrierModel(2), false, ops(
+			twoSteps(0, "wait", 0, 1, 10, "passed"), ctxDone(twoSteps(1, "wait", 0, 2, 3, "leader")...))},
+		{"barrier: a call with a done ctx does not arrive", barrierModel(2), true, ops(
+			twoSteps(0, "wait", 0, 1, 10, "passed"), ctxDone(twoSteps(1, "wait", 0, 2, 3, outCancelled)...),
+			twoSteps(2, "wait", 0, 4, 5, "leader"))},
 		{"barrier: a withdrawn arrival counted", barrierModel(2), false, ops(
 			twoSteps(0, "wait", 0, 1, 2, outCancelled), twoSteps(1, "wait", 0, 3, 4, "leader"))},
 
@@ -770,6 +880,12 @@ func TestModelsRejectViolations(t *testing.T) {
 			at(0, "get-or-init", 5, 1, 2, onceResult{5, true}), at(1, "get-or-init", 6, 3, 4, onceResult{5, true}))},
 		{"oncecell: an init fails on a set cell", onceCellModel, false, ops(
 			at(0, "set", 1, 1, 2, outOK), at(1, "get-or-init", 6, 3, 4, onceResult{}))},
+		{"oncecell: a GetOrInit with a done ctx fills the cell", onceCellModel, false, ops(
+			ctxDone(at(0, "get-or-init", 5, 1, 2, onceResult{5, true})))},
+		{"oncecell: a GetOrInit with a done ctx runs init", onceCellModel, false, ops(
+			ctxDone(at(0, "get-or-init", 5, 1, 10, onceResult{}), at(0, "init-start", 0, 2, 2, nil)), at(0, "init-end", 0, 3, 3, nil))},
+		{"oncecell: a GetOrInit with a done ctx gets the value set", onceCellModel, true, ops(
+			at(0, "set", 1, 1, 2, outOK), ctxDone(at(1, "get-or-init", 6, 3, 4, onceResult{1, true})))},
 		{"oncecell: two inits at once", onceCellModel, false, ops(
 			at(0, "get-or-init", 5, 1, 10, onceResult{5, true}), at(0, "init-start", 0, 2, 2, nil), at(0, "init-end", 0, 5, 5, nil),
 			at(1, "get-or-init", 6, 3, 10, onceResult{5, true}), at(1, "init-start", 0, 4, 4, nil), at(1, "init-end", 0, 6, 6, nil))},
@@ -777,8 +893,14 @@ func TestModelsRejectViolations(t *testing.T) {
 			at(0, "get-or-init", 5, 1, 10, onceResult{5, true}), at(0, "init-start", 0, 2, 2, nil), at(0, "init-end", 0, 4, 4, nil),
 			at(1, "get-or-init", 6, 3, 10, onceResult{5, true}), at(1, "init-start", 0, 5, 5, nil), at(1, "init-end", 0, 6, 6, nil))},
 
-		{"watch: a change not reported", watchModel, false, ops(
-			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 1, 3, 4, nil), at(1, "changed", 0, 5, 6, outCancelled))},
+		{"watch: a Changed with a done ctx reports a change", watchModel, false, ops(
+			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 1, 3, 4, nil), ctxDone(at(1, "changed", 0, 5, 6, outOK)))},
+		{"watch: a Changed with a done ctx marks nothing seen", watchModel, true, ops(
+			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 1, 3, 4, nil), ctxDone(at(1, "changed", 0, 5, 6, outCancelled)),
+			at(1, "changed", 0, 7, 8, outOK))},
+		{"watch: a Changed with a done ctx marks the change seen", watchModel, false, ops(
+			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 1, 3, 4, nil), ctxDone(at(1, "changed", 0, 5, 6, outCancelled)),
+			at(0, "close", 0, 7, 8, nil), at(1, "changed", 0, 9, 10, outClosed))},
 		{"watch: one change reported twice", watchModel, false, ops(
 			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 1, 3, 4, nil), at(1, "changed", 0, 5, 6, outOK), at(1, "changed", 0, 7, 8, outOK))},
 		{"watch: a slow watcher sees the latest", watchModel, true, ops(
@@ -790,6 +912,14 @@ func TestModelsRejectViolations(t *testing.T) {
 		{"broadcast: a lag miscounted", broadcastModel(2), false, ops(
 			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 10, 3, 4, 1), at(0, "send", 11, 5, 6, 1), at(0, "send", 12, 7, 8, 1),
 			at(1, "recv", 0, 9, 10, recvResult{missed: 2}))},
+		{"broadcast: a Recv with a done ctx gets a value", broadcastModel(2), false, ops(
+			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 10, 3, 4, 1), ctxDone(at(1, "recv", 0, 5, 6, recvResult{value: 10})))},
+		{"broadcast: a Recv with a done ctx consumes a value", broadcastModel(2), false, ops(
+			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 10, 3, 4, 1), at(0, "send", 11, 5, 6, 1),
+			ctxDone(at(1, "recv", 0, 7, 8, recvResult{err: outCancelled})), at(1, "recv", 0, 9, 10, recvResult{value: 11}))},
+		{"broadcast: a Recv with a done ctx leaves the value", broadcastModel(2), true, ops(
+			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 10, 3, 4, 1), at(0, "send", 11, 5, 6, 1),
+			ctxDone(at(1, "recv", 0, 7, 8, recvResult{err: outCancelled})), at(1, "recv", 0, 9, 10, recvResult{value: 10}))},
 		{"broadcast: a lag counted", broadcastModel(2), true, ops(
 			at(1, "subscribe", 0, 1, 2, nil), at(0, "send", 10, 3, 4, 1), at(0, "send", 11, 5, 6, 1), at(0, "send", 12, 7, 8, 1),
 			at(1, "recv", 0, 9, 10, recvResult{missed: 1}), at(1, "recv", 0, 11, 12, recvResult{value: 11}))},

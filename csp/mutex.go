@@ -14,9 +14,20 @@ import "context"
 // tokio::sync::Mutex, whose guard may live across an .await.
 //
 // As with sync.Mutex, a Mutex is not tied to a goroutine: one goroutine may
-// lock it and another unlock it. The zero value is not usable; call NewMutex.
+// lock it and another unlock it.
+//
+// Unlike a zero sync.Mutex, the zero value is not usable: every method
+// panics on it. Make a Mutex with NewMutex.
 type Mutex struct {
-	slot chan struct{}
+	slot chan struct{} // never nil once made
+}
+
+// made panics if m is a zero Mutex. slot is set by NewMutex and never
+// written again, so reading it races with nothing.
+func (m *Mutex) made() {
+	if m.slot == nil {
+		panic("csp: Mutex used without NewMutex")
+	}
 }
 
 // NewMutex returns an unlocked mutex.
@@ -26,9 +37,14 @@ func NewMutex() *Mutex {
 
 // Lock waits until the mutex is free and locks it. If ctx ends first, Lock
 // returns ctx.Err() without the lock and leaves its place in line, and the
-// lockers behind it move up: Lock is cancel-safe. If the mutex is free, Lock
-// takes it even when ctx is already done.
+// lockers behind it move up: Lock is cancel-safe. If ctx is already done
+// when Lock is called, Lock returns ctx.Err() and does not take the mutex,
+// even if it is free.
 func (m *Mutex) Lock(ctx context.Context) error {
+	m.made()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case m.slot <- struct{}{}:
 		return nil
@@ -50,6 +66,7 @@ func (m *Mutex) Lock(ctx context.Context) error {
 // TryLock locks the mutex if it is free and nobody is waiting for it, and
 // reports whether it did. It never blocks.
 func (m *Mutex) TryLock() bool {
+	m.made()
 	select {
 	case m.slot <- struct{}{}:
 		return true
@@ -61,6 +78,7 @@ func (m *Mutex) TryLock() bool {
 // Unlock unlocks the mutex, handing it to the longest waiting locker if
 // there is one. It panics if the mutex is not locked.
 func (m *Mutex) Unlock() {
+	m.made()
 	select {
 	case <-m.slot:
 	default:

@@ -143,3 +143,21 @@ func TestMutexStress(t *testing.T) {
 		t.Fatal("mutex left locked")
 	}
 }
+
+// A Lock whose context is done when it is called fails at once and leaves a
+// free mutex free.
+func TestMutexDoneContext(t *testing.T) {
+	m := NewMutex()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.Lock(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Lock of a free mutex with a done ctx returned %v, want context.Canceled", err)
+	}
+	if !m.TryLock() {
+		t.Fatal("a Lock with a done ctx took the mutex")
+	}
+	if err := m.Lock(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Lock of a held mutex with a done ctx returned %v, want context.Canceled", err)
+	}
+	m.Unlock()
+}

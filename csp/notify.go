@@ -21,9 +21,18 @@ import "context"
 // moment passes the notification on, to the next waiter or back to the
 // permit.
 //
-// The zero value is not usable; call NewNotify.
+// The zero value is not usable: every method panics on it. Make a Notify
+// with NewNotify.
 type Notify struct {
-	state chan *notifyState // one slot: whoever holds the pointer holds the lock
+	state chan *notifyState // one slot: whoever holds the pointer holds the lock. Never nil once made.
+}
+
+// made panics if n is a zero Notify. state is set by NewNotify and never
+// written again, so reading it races with nothing.
+func (n *Notify) made() {
+	if n.state == nil {
+		panic("csp: Notify used without NewNotify")
+	}
 }
 
 type notifyState struct {
@@ -47,9 +56,14 @@ func NewNotify() *Notify {
 // If ctx ends first, Wait returns ctx.Err() and leaves the Notify as if it
 // had never been called: it leaves the queue, and if NotifyOne chose it at
 // the same moment, the notification goes to the next waiter or becomes the
-// permit. Wait is cancel-safe. A stored permit is consumed even if ctx is
-// already done.
+// permit. Wait is cancel-safe. If ctx is already done when Wait is called,
+// Wait returns ctx.Err() at once and leaves a stored permit for the next
+// Wait: a notification is consumed only by a waiter that reports it.
 func (n *Notify) Wait(ctx context.Context) error {
+	n.made()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := <-n.state
 	if s.permit {
 		s.permit = false
@@ -57,12 +71,6 @@ func (n *Notify) Wait(ctx context.Context) error {
 		return nil
 	}
 	done := ctx.Done()
-	select {
-	case <-done:
-		n.state <- s
-		return ctx.Err()
-	default:
-	}
 	w := s.waiters.push(false)
 	n.state <- s
 	if w.park(done) {
@@ -82,6 +90,7 @@ func (n *Notify) Wait(ctx context.Context) error {
 // permit (a Notify holds at most one). It never blocks for long: only while
 // another call holds the Notify's lock.
 func (n *Notify) NotifyOne() {
+	n.made()
 	s := <-n.state
 	s.notifyOne()
 	n.state <- s
@@ -100,6 +109,7 @@ func (s *notifyState) notifyOne() {
 // permit, so a Wait that starts afterwards waits for the next notification;
 // a permit that is already stored stays.
 func (n *Notify) NotifyWaiters() {
+	n.made()
 	s := <-n.state
 	for w := s.waiters.pop(); w != nil; w = s.waiters.pop() {
 		close(w.ready)

@@ -24,6 +24,29 @@ func queueWaiters(n *Notify, ctxs ...context.Context) []<-chan error {
 	return res
 }
 
+// permitTaken reports whether a Wait returned at once, which it does only by
+// consuming a stored permit. It must run in a synctest bubble with nobody
+// else waiting on n: a Wait that parks instead is released by a NotifyOne,
+// so n holds no permit afterwards either way.
+func permitTaken(t *testing.T, n *Notify) bool {
+	t.Helper()
+	w := async(func() error { return n.Wait(context.Background()) })
+	synctest.Wait()
+	select {
+	case err := <-w:
+		if err != nil {
+			t.Fatalf("Wait(Background) returned %v", err)
+		}
+		return true
+	default:
+		n.NotifyOne()
+		if err := <-w; err != nil {
+			t.Fatalf("Wait(Background) returned %v", err)
+		}
+		return false
+	}
+}
+
 func TestNotifyStoresOnePermit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := NewNotify()
@@ -58,10 +81,8 @@ func TestNotifyOneWakesOldest(t *testing.T) {
 			}
 		}
 		// Every NotifyOne went to a waiter: none left a permit.
-		ctx, cancel := context.WithCancel(bg)
-		cancel()
-		if err := n.Wait(ctx); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Wait found a permit after every notification was taken: %v", err)
+		if permitTaken(t, n) {
+			t.Fatal("Wait found a permit after every notification was taken")
 		}
 	})
 }
@@ -89,10 +110,8 @@ func TestNotifyWaitersWakesAllStoresNothing(t *testing.T) {
 		// A stored permit survives NotifyWaiters.
 		n.NotifyOne()
 		n.NotifyWaiters()
-		ctx, cancel := context.WithCancel(bg)
-		cancel()
-		if err := n.Wait(ctx); err != nil {
-			t.Fatalf("the permit stored before NotifyWaiters is gone: %v", err)
+		if !permitTaken(t, n) {
+			t.Fatal("the permit stored before NotifyWaiters is gone")
 		}
 	})
 }
@@ -117,10 +136,8 @@ func TestNotifyCancelledWaiterLeavesNoTrace(t *testing.T) {
 			}
 		}
 		// The cancelled waiter took neither notification, and no permit is left.
-		ctx, cancel = context.WithCancel(bg)
-		cancel()
-		if err := n.Wait(ctx); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Wait found a permit: %v", err)
+		if permitTaken(t, n) {
+			t.Fatal("Wait found a permit")
 		}
 	})
 }
@@ -156,10 +173,8 @@ func TestNotifyChosenAsCancelledPassesOn(t *testing.T) {
 					}
 					return
 				}
-				done, stop := context.WithCancel(context.Background())
-				stop()
-				if err := n.Wait(done); err != nil {
-					t.Fatalf("the notification was lost: Wait found no permit (%v)", err)
+				if !permitTaken(t, n) {
+					t.Fatal("the notification was lost: Wait found no permit")
 				}
 			})
 		})
@@ -184,10 +199,8 @@ func TestNotifyWaitersAsCancelledPassesNothing(t *testing.T) {
 		if err := returned(t, w[0], "the woken waiter"); !errors.Is(err, context.Canceled) {
 			t.Fatalf("got %v, want context.Canceled", err)
 		}
-		done, stop := context.WithCancel(context.Background())
-		stop()
-		if err := n.Wait(done); !errors.Is(err, context.Canceled) {
-			t.Fatalf("a permit appeared from NotifyWaiters: Wait returned %v", err)
+		if permitTaken(t, n) {
+			t.Fatal("a permit appeared from NotifyWaiters")
 		}
 	})
 }
@@ -211,22 +224,30 @@ func TestNotifyTimeout(t *testing.T) {
 	})
 }
 
+// A Wait whose context is done when it is called fails at once, and leaves
+// a stored permit where it is: the notification goes to the next Wait.
 func TestNotifyDoneContext(t *testing.T) {
-	n := NewNotify()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := n.Wait(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Wait with a done ctx and no permit returned %v", err)
-	}
-	n.NotifyOne()
-	if err := n.Wait(ctx); err != nil {
-		t.Fatalf("Wait with a done ctx and a permit returned %v, want nil", err)
-	}
-	s := <-n.state
-	defer func() { n.state <- s }()
-	if s.permit || !s.waiters.empty() {
-		t.Fatalf("state after: permit %v, waiters queued %v; want neither", s.permit, !s.waiters.empty())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		n := NewNotify()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := n.Wait(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait with a done ctx and no permit returned %v", err)
+		}
+		n.NotifyOne()
+		if err := n.Wait(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait with a done ctx and a permit returned %v, want context.Canceled", err)
+		}
+		s := <-n.state
+		queued := !s.waiters.empty()
+		n.state <- s
+		if queued {
+			t.Fatal("a Wait with a done ctx left a waiter queued")
+		}
+		if !permitTaken(t, n) {
+			t.Fatal("a Wait with a done ctx consumed the permit")
+		}
+	})
 }
 
 // TestNotifyStress checks that no notification is lost, and none counted

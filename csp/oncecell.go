@@ -24,11 +24,20 @@ var ErrAlreadySet = errors.New("csp: OnceCell already set")
 // channel is closed, so Get after the cell is set is one non-blocking
 // receive.
 //
-// The zero value is not usable; call NewOnceCell.
+// The zero value is not usable: every method panics on it. Make a OnceCell
+// with NewOnceCell.
 type OnceCell[T any] struct {
-	ready chan struct{}   // closed once the value is set
+	ready chan struct{}   // closed once the value is set. Never nil once made.
 	value T               // written once, under the lock, before ready is closed
 	state chan *onceState // one slot: whoever holds the pointer holds the lock
+}
+
+// made panics if c is a zero OnceCell. ready is set by NewOnceCell and
+// never written again (only closed), so reading it races with nothing.
+func (c *OnceCell[T]) made() {
+	if c.ready == nil {
+		panic("csp: OnceCell used without NewOnceCell")
+	}
 }
 
 type onceState struct {
@@ -51,6 +60,7 @@ func (c *OnceCell[T]) Get() (T, bool) {
 	case <-c.ready:
 		return c.value, true
 	default:
+		c.made() // a nil ready is never ready: check here, off the fast path
 		var zero T
 		return zero, false
 	}
@@ -61,6 +71,7 @@ func (c *OnceCell[T]) Get() (T, bool) {
 // waiting, and the initializer's caller, get v, and whatever the
 // initializer returns is dropped.
 func (c *OnceCell[T]) Set(v T) error {
+	c.made()
 	s := <-c.state
 	if s.set {
 		c.state <- s
@@ -106,9 +117,18 @@ func (s *onceState) passTurn() {
 // moment, the turn passes to the next in line. GetOrInit is cancel-safe. It
 // does not interrupt a running init: init gets ctx and should return when it
 // ends.
+//
+// If ctx is already done when GetOrInit is called, it returns the value if
+// the cell is set, as tokio's get_or_init does (reading a set cell never
+// waits, so there is nothing to cancel), and otherwise ctx.Err() without
+// running init or joining the line.
 func (c *OnceCell[T]) GetOrInit(ctx context.Context, init func(context.Context) (T, error)) (T, error) {
 	if v, ok := c.Get(); ok {
 		return v, nil
+	}
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err
 	}
 	s := <-c.state
 	switch {

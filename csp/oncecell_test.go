@@ -340,3 +340,39 @@ func TestOnceCellStress(t *testing.T) {
 	}
 	t.Logf("%d inits on %d cells, %d failed calls, %d values", inits.Load(), cells, failed.Load(), values.Load())
 }
+
+// A GetOrInit whose context is done when it is called runs no init and
+// joins no line; on a set cell it returns the value.
+func TestOnceCellDoneContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := NewOnceCell[int]()
+		done, cancel := context.WithCancel(context.Background())
+		cancel()
+		ran := false
+		_, err := c.GetOrInit(done, func(context.Context) (int, error) { ran = true; return 1, nil })
+		if !errors.Is(err, context.Canceled) || ran {
+			t.Fatalf("GetOrInit of an empty cell with a done ctx returned %v, init ran: %v; want context.Canceled, no init", err, ran)
+		}
+		first := startInit(c, context.Background())
+		if !first.running() {
+			t.Fatal("the turn was left taken: the next caller's init did not run")
+		}
+		// With an init running, a done ctx neither waits nor queues.
+		if _, err := c.GetOrInit(done, succeed(2)); !errors.Is(err, context.Canceled) {
+			t.Fatalf("GetOrInit with a done ctx during an init returned %v, want context.Canceled", err)
+		}
+		s := <-c.state
+		queued := !s.waiters.empty()
+		c.state <- s
+		if queued {
+			t.Fatal("a GetOrInit with a done ctx joined the line")
+		}
+		first.outcome <- succeed(3)
+		if err := <-first.err; err != nil || first.value != 3 {
+			t.Fatalf("first init: %d, %v", first.value, err)
+		}
+		if v, err := c.GetOrInit(done, succeed(4)); v != 3 || err != nil {
+			t.Fatalf("GetOrInit of a set cell with a done ctx = %d, %v; want 3, nil", v, err)
+		}
+	})
+}

@@ -21,9 +21,18 @@ import "context"
 // it holds it if a writer may queue in between (the writer waits for the
 // first read lock, the second waits for the writer).
 //
-// The zero value is not usable; call NewRWMutex.
+// The zero value is not usable: every method panics on it. Make an RWMutex
+// with NewRWMutex.
 type RWMutex struct {
-	state chan *rwState // one slot: whoever holds the pointer holds the lock
+	state chan *rwState // one slot: whoever holds the pointer holds the lock. Never nil once made.
+}
+
+// made panics if m is a zero RWMutex. state is set by NewRWMutex and never
+// written again, so reading it races with nothing.
+func (m *RWMutex) made() {
+	if m.state == nil {
+		panic("csp: RWMutex used without NewRWMutex")
+	}
 }
 
 type rwState struct {
@@ -45,9 +54,14 @@ func NewRWMutex() *RWMutex {
 // If ctx ends first, RLock returns ctx.Err() without the lock and leaves the
 // queue as if it had never been in it: RLock is cancel-safe. If the lock is
 // granted at the moment ctx ends, RLock returns nil and the caller holds it:
-// an error always means the lock is not held. If the lock is free, RLock
-// takes it even when ctx is already done.
+// an error always means the lock is not held. If ctx is already done when
+// RLock is called, RLock returns ctx.Err() and neither takes the lock nor
+// queues, even if the lock is free.
 func (m *RWMutex) RLock(ctx context.Context) error {
+	m.made()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := <-m.state
 	if !s.writer && s.queue.empty() {
 		s.readers++
@@ -64,8 +78,13 @@ func (m *RWMutex) RLock(ctx context.Context) error {
 // queue as if it had never been in it; readers that were queued behind it
 // only because of it are admitted at once. Lock is cancel-safe. If the lock
 // is granted at the moment ctx ends, Lock returns nil and the caller holds
-// it. If the lock is free, Lock takes it even when ctx is already done.
+// it. If ctx is already done when Lock is called, Lock returns ctx.Err()
+// and neither takes the lock nor queues, even if the lock is free.
 func (m *RWMutex) Lock(ctx context.Context) error {
+	m.made()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := <-m.state
 	if !s.writer && s.readers == 0 && s.queue.empty() {
 		s.writer = true
@@ -78,12 +97,6 @@ func (m *RWMutex) Lock(ctx context.Context) error {
 // wait queues the caller, with s held, until it is admitted or ctx ends.
 func (m *RWMutex) wait(ctx context.Context, s *rwState, write bool) error {
 	done := ctx.Done()
-	select {
-	case <-done:
-		m.state <- s
-		return ctx.Err()
-	default:
-	}
 	w := s.queue.push(write)
 	m.state <- s
 	if w.park(done) {
@@ -120,6 +133,7 @@ func (s *rwState) admit() {
 // TryRLock takes the lock for reading if it can do so at once without
 // overtaking a queued goroutine, and reports whether it did.
 func (m *RWMutex) TryRLock() bool {
+	m.made()
 	s := <-m.state
 	ok := !s.writer && s.queue.empty()
 	if ok {
@@ -132,6 +146,7 @@ func (m *RWMutex) TryRLock() bool {
 // TryLock takes the lock for writing if nobody holds it and nobody is
 // queued, and reports whether it did.
 func (m *RWMutex) TryLock() bool {
+	m.made()
 	s := <-m.state
 	ok := !s.writer && s.readers == 0 && s.queue.empty()
 	if ok {
@@ -144,6 +159,7 @@ func (m *RWMutex) TryLock() bool {
 // RUnlock gives back one read lock; the last reader to leave admits the
 // writer at the front of the queue. It panics if no read lock is held.
 func (m *RWMutex) RUnlock() {
+	m.made()
 	s := <-m.state
 	if s.readers == 0 {
 		m.state <- s
@@ -157,6 +173,7 @@ func (m *RWMutex) RUnlock() {
 // Unlock gives back the write lock and admits the front of the queue. It
 // panics if the lock is not held for writing.
 func (m *RWMutex) Unlock() {
+	m.made()
 	s := <-m.state
 	if !s.writer {
 		m.state <- s

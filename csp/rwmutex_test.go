@@ -243,26 +243,39 @@ func TestRWMutexAdmittedAsCancelledHoldsLock(t *testing.T) {
 	})
 }
 
+// RLock and Lock whose context is done when they are called fail at once,
+// whether the lock is free or not, and take nothing and queue nothing.
 func TestRWMutexDoneContext(t *testing.T) {
 	m := NewRWMutex()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := m.RLock(ctx); err != nil {
-		t.Fatalf("RLock of a free RWMutex with a done ctx: %v", err)
+	mustBeIdle := func(when string) {
+		t.Helper()
+		s := <-m.state
+		defer func() { m.state <- s }()
+		if !s.queue.empty() || s.readers != 0 || s.writer {
+			t.Fatalf("%s: state %+v, want free and nobody queued", when, s)
+		}
+	}
+	if err := m.RLock(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RLock of a free RWMutex with a done ctx returned %v, want context.Canceled", err)
+	}
+	mustBeIdle("after RLock with a done ctx")
+	if err := m.Lock(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Lock of a free RWMutex with a done ctx returned %v, want context.Canceled", err)
+	}
+	mustBeIdle("after Lock with a done ctx")
+	if !m.TryRLock() {
+		t.Fatal("TryRLock of a free RWMutex failed")
+	}
+	if err := m.RLock(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RLock of a read-locked RWMutex with a done ctx returned %v", err)
 	}
 	if err := m.Lock(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Lock of a read-locked RWMutex with a done ctx returned %v", err)
 	}
 	m.RUnlock()
-	if err := m.Lock(ctx); err != nil {
-		t.Fatalf("Lock of a free RWMutex with a done ctx: %v", err)
-	}
-	m.Unlock()
-	s := <-m.state
-	defer func() { m.state <- s }()
-	if !s.queue.empty() || s.readers != 0 || s.writer {
-		t.Fatalf("state after: %+v", s)
-	}
+	mustBeIdle("after RUnlock")
 }
 
 func TestRWMutexMisusePanics(t *testing.T) {

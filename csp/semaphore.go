@@ -32,9 +32,10 @@ import (
 //     and that one token, so passing it on never blocks. A waiter that is
 //     handed a permit after Close gives it back and fails too.
 //
-// The zero value is not usable; call NewSemaphore.
+// The zero value is not usable: every method panics on it. Make a
+// Semaphore with NewSemaphore.
 type Semaphore struct {
-	free      chan bool     // true: a free permit; false: the closed token (see Close). Capacity n+1.
+	free      chan bool     // true: a free permit; false: the closed token (see Close). Capacity n+1. Never nil once made.
 	gate      chan struct{} // holding its one slot means being at the head of the queue
 	closed    chan struct{} // closed by Close, for acquirers that have not started waiting
 	closeOnce chan struct{} // the first Close puts a value here
@@ -45,12 +46,27 @@ const (
 	closedToken = false
 )
 
+// made panics if s is a zero Semaphore. free is set by NewSemaphore and
+// never written again, so reading it races with nothing.
+func (s *Semaphore) made() {
+	if s.free == nil {
+		panic("csp: Semaphore used without NewSemaphore")
+	}
+}
+
 // NewSemaphore returns a semaphore with n permits, all available.
 // It panics if n < 1.
 func NewSemaphore(n int) *Semaphore {
 	if n < 1 {
 		panic(fmt.Sprintf("csp: NewSemaphore(%d): need at least one permit", n))
 	}
+	return newSemaphore(n)
+}
+
+// newSemaphore makes a semaphore with n ≥ 0 permits. One with none, which
+// nobody outside the package can ask for, is the limit of a Group that may
+// start no task.
+func newSemaphore(n int) *Semaphore {
 	s := &Semaphore{
 		free:      make(chan bool, n+1),
 		gate:      make(chan struct{}, 1),
@@ -66,6 +82,10 @@ func NewSemaphore(n int) *Semaphore {
 // Acquire takes one permit, waiting in line until one is free.
 // It is AcquireN(ctx, 1).
 func (s *Semaphore) Acquire(ctx context.Context) error {
+	s.made()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.isClosed() {
 		return ErrClosed
 	}
@@ -85,7 +105,10 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 // It returns ErrClosed if the semaphore is closed before the permits are
 // taken, and ctx.Err() if ctx ends first. In both cases it holds no permit on
 // return and the waiters behind it move up: AcquireN is cancel-safe. If ctx
-// is already done, AcquireN may still succeed when it does not have to wait.
+// is already done when AcquireN is called, it returns ctx.Err() and takes
+// nothing, even if the permits are free and even if the semaphore is closed:
+// ctx ending is ordered before the acquire, as with
+// golang.org/x/sync/semaphore.
 //
 // AcquireN panics if k is negative or larger than the semaphore's capacity,
 // since such a request could never be granted.
@@ -95,6 +118,9 @@ func (s *Semaphore) AcquireN(ctx context.Context, k int) error {
 	}
 	if k == 1 {
 		return s.Acquire(ctx)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if s.isClosed() {
 		return ErrClosed
@@ -140,28 +166,28 @@ func (s *Semaphore) acquireAtGate(ctx context.Context, k int) error {
 // an acquirer that was descheduled across Close could otherwise take one of
 // those and succeed after Close has returned.
 func (s *Semaphore) take(ctx context.Context) error {
-	var token bool
+	var isPermit bool
 	select {
-	case token = <-s.free:
+	case isPermit = <-s.free:
 	default:
 		if done := ctx.Done(); done == nil {
 			// A context that never ends: wait on the token channel alone,
 			// where Release and Close both reach us, and not in a select.
-			token = <-s.free
+			isPermit = <-s.free
 		} else {
 			select {
-			case token = <-s.free:
+			case isPermit = <-s.free:
 			case <-done:
 				return ctx.Err()
 			}
 		}
 	}
-	if token == permit && !s.isClosed() {
+	if isPermit && !s.isClosed() {
 		return nil
 	}
 	// Closed: hand on whatever we got, the closed token to the next waiter
 	// or the permit back to the channel. There is room: we took it out.
-	s.free <- token
+	s.free <- isPermit
 	return ErrClosed
 }
 
@@ -194,6 +220,7 @@ func (s *Semaphore) TryAcquire() bool {
 // collects, so a TryAcquireN or Acquire that comes meanwhile waits behind
 // it (or fails, if it is a TryAcquireN). It panics if k is negative.
 func (s *Semaphore) TryAcquireN(k int) bool {
+	s.made()
 	if k < 0 {
 		panic(fmt.Sprintf("csp: Semaphore.TryAcquireN(%d)", k))
 	}
@@ -211,8 +238,8 @@ func (s *Semaphore) TryAcquireN(k int) bool {
 	// just before us may still take one, so each receive may fail.
 	for i := range k {
 		select {
-		case token := <-s.free:
-			if token == permit {
+		case isPermit := <-s.free:
+			if isPermit {
 				continue
 			}
 			s.free <- closedToken
@@ -239,6 +266,7 @@ func (s *Semaphore) Release() {
 // caught, one that only exceeds what its caller holds is caught once every
 // permit is back. Permits may be released after Close.
 func (s *Semaphore) ReleaseN(k int) {
+	s.made()
 	if k < 0 {
 		panic(fmt.Sprintf("csp: Semaphore.ReleaseN(%d)", k))
 	}
@@ -252,8 +280,8 @@ func (s *Semaphore) ReleaseN(k int) {
 			// n+1 permits: one more than exist. (Once closed, n permits and
 			// the closed token fill the channel too.) Take it back out.
 			select {
-			case token := <-s.free:
-				if token == closedToken { // Close came in between
+			case isPermit := <-s.free:
+				if !isPermit { // the closed token: Close came in between
 					s.free <- closedToken
 				}
 			default:
@@ -269,6 +297,7 @@ const overRelease = "csp: Semaphore released more permits than are held"
 // collected by the waiter at the head of the queue count as held. While
 // Close is failing the waiters, the count may be one low for a moment.
 func (s *Semaphore) Available() int {
+	s.made()
 	n := len(s.free)
 	if s.isClosed() {
 		n-- // the closed token, once Close has put it in
@@ -278,6 +307,7 @@ func (s *Semaphore) Available() int {
 
 // Capacity returns the number of permits the semaphore was made with.
 func (s *Semaphore) Capacity() int {
+	s.made()
 	return cap(s.free) - 1
 }
 
@@ -286,6 +316,7 @@ func (s *Semaphore) Capacity() int {
 // it had already collected. Permits that are held stay held and may still be
 // released. Close is idempotent.
 func (s *Semaphore) Close() {
+	s.made()
 	select {
 	case s.closeOnce <- struct{}{}:
 		close(s.closed)

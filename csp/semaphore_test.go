@@ -478,3 +478,34 @@ func TestSemaphoreAcquirerThatMissedCloseFails(t *testing.T) {
 		}
 	})
 }
+
+// An acquire whose context is done when it is called fails at once and takes
+// nothing, even when every permit is free, and reports the context rather
+// than Close.
+func TestSemaphoreDoneContext(t *testing.T) {
+	s := NewSemaphore(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Acquire(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Acquire of a free semaphore with a done ctx returned %v, want context.Canceled", err)
+	}
+	for _, k := range []int{0, 1, 2, 3} {
+		if err := s.AcquireN(ctx, k); !errors.Is(err, context.Canceled) {
+			t.Fatalf("AcquireN(%d) of a free semaphore with a done ctx returned %v, want context.Canceled", k, err)
+		}
+	}
+	if got := s.Available(); got != 3 {
+		t.Fatalf("Available = %d after acquires with a done ctx, want 3", got)
+	}
+	if !s.TryAcquireN(3) { // nothing was taken, the gate included
+		t.Fatal("TryAcquireN(3) failed after acquires with a done ctx")
+	}
+	s.ReleaseN(3)
+	s.Close()
+	if err := s.Acquire(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Acquire of a closed semaphore with a done ctx returned %v, want context.Canceled", err)
+	}
+	if err := s.AcquireN(ctx, 2); !errors.Is(err, context.Canceled) {
+		t.Fatalf("AcquireN(2) of a closed semaphore with a done ctx returned %v, want context.Canceled", err)
+	}
+}

@@ -18,9 +18,18 @@ import "context"
 // fetch the new snapshot. Snapshots do not point to their successors, so a
 // watcher that has not looked for a while holds one old value, not a chain.
 //
-// The zero value is not usable; call NewWatch.
+// The zero value is not usable: every method panics on it. Make a Watch
+// with NewWatch.
 type Watch[T any] struct {
-	state chan *watchState[T] // one slot: whoever holds the pointer holds the lock
+	state chan *watchState[T] // one slot: whoever holds the pointer holds the lock. Never nil once made.
+}
+
+// made panics if w is a zero Watch. state is set by NewWatch and never
+// written again, so reading it races with nothing.
+func (w *Watch[T]) made() {
+	if w.state == nil {
+		panic("csp: Watch used without NewWatch")
+	}
 }
 
 type watchState[T any] struct {
@@ -36,10 +45,21 @@ type snapshot[T any] struct {
 
 // A Watcher follows a Watch. It belongs to one goroutine at a time, like a
 // bufio.Reader; give each goroutine its own with Subscribe.
+//
+// The zero value is not usable: every method panics on it. Get a Watcher
+// from Watch.Subscribe.
 type Watcher[T any] struct {
-	w    *Watch[T]
+	w    *Watch[T]    // never nil once made
 	snap *snapshot[T] // the latest snapshot this watcher has fetched
 	seen uint64       // the version Changed last reported
+}
+
+// made panics if r is a zero Watcher. w is set by Subscribe and never
+// written again.
+func (r *Watcher[T]) made() {
+	if r.w == nil {
+		panic("csp: Watcher used without Watch.Subscribe")
+	}
 }
 
 // NewWatch returns a Watch holding initial.
@@ -53,6 +73,7 @@ func NewWatch[T any](initial T) *Watch[T] {
 // never waits for a watcher, only, briefly, for the Watch's lock. Send
 // panics after Close, as a send on a closed channel does.
 func (w *Watch[T]) Send(v T) {
+	w.made()
 	s := <-w.state
 	if s.closed {
 		w.state <- s
@@ -75,6 +96,7 @@ func (w *Watch[T]) latest() (*snapshot[T], bool) {
 // Borrow returns the latest value. A Watcher's Borrow is cheaper: it takes
 // no lock while the value has not changed.
 func (w *Watch[T]) Borrow() T {
+	w.made()
 	current, _ := w.latest()
 	return current.value
 }
@@ -82,6 +104,7 @@ func (w *Watch[T]) Borrow() T {
 // Subscribe returns a watcher that has seen the current value: its Changed
 // waits for the next Send.
 func (w *Watch[T]) Subscribe() *Watcher[T] {
+	w.made()
 	current, _ := w.latest()
 	return &Watcher[T]{w: w, snap: current, seen: current.version}
 }
@@ -90,6 +113,7 @@ func (w *Watch[T]) Subscribe() *Watcher[T] {
 // ErrClosed from Changed, and Borrow keeps returning the last value. Close
 // is idempotent.
 func (w *Watch[T]) Close() {
+	w.made()
 	s := <-w.state
 	if !s.closed {
 		s.closed = true
@@ -113,6 +137,7 @@ func (r *Watcher[T]) refresh() (closed bool) {
 // Borrow returns the latest value. It does not mark it seen: call Changed
 // for that.
 func (r *Watcher[T]) Borrow() T {
+	r.made()
 	r.refresh()
 	return r.snap.value
 }
@@ -123,8 +148,14 @@ func (r *Watcher[T]) Borrow() T {
 // has been seen, it returns ErrClosed.
 //
 // If ctx ends first, Changed returns ctx.Err() and marks nothing seen: it is
-// cancel-safe. A newer value already there is reported even if ctx is done.
+// cancel-safe. If ctx is already done when Changed is called, Changed
+// returns ctx.Err() even if a newer value is there (or the Watch is closed),
+// and marks nothing seen: the next Changed reports it.
 func (r *Watcher[T]) Changed(ctx context.Context) error {
+	r.made()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	for {
 		closed := r.refresh()
 		if r.snap.version != r.seen {

@@ -141,12 +141,36 @@ func TestWatchCancelledChangedMarksNothing(t *testing.T) {
 			t.Fatalf("gave up after %v, want exactly 1s", waited)
 		}
 		w.Send(1)
-		// A newer value is reported even with a done ctx, and marked seen.
-		if err := r.Changed(ctx); err != nil {
-			t.Fatalf("Changed with a new value and a done ctx returned %v", err)
+		if err := r.Changed(context.Background()); err != nil {
+			t.Fatalf("Changed after a cancelled Changed and a Send returned %v", err)
 		}
-		if err := r.Changed(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Changed after the value was seen returned %v", err)
+	})
+}
+
+// A Changed whose context is done when it is called returns ctx.Err(), even
+// with a newer value there or the Watch closed, and marks nothing seen.
+func TestWatchDoneContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := NewWatch(0)
+		r := w.Subscribe()
+		done, cancel := context.WithCancel(context.Background())
+		cancel()
+		w.Send(1)
+		if err := r.Changed(done); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Changed with a new value and a done ctx returned %v, want context.Canceled", err)
+		}
+		w.Close()
+		if err := r.Changed(done); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Changed of a closed Watch with a done ctx returned %v, want context.Canceled", err)
+		}
+		if err := r.Changed(context.Background()); err != nil {
+			t.Fatalf("Changed after the done-ctx calls returned %v; want the value they left unseen", err)
+		}
+		if v := r.Borrow(); v != 1 {
+			t.Fatalf("Borrow = %d, want 1", v)
+		}
+		if err := r.Changed(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Changed after the last value was seen returned %v, want ErrClosed", err)
 		}
 	})
 }
