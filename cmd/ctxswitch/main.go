@@ -56,13 +56,7 @@ import (
 )
 
 func main() {
-	if spec := os.Getenv(childEnv); spec != "" {
-		if err := memoryChild(spec, os.Stdout); err != nil {
-			fmt.Fprintf(os.Stderr, "ctxswitch: %v\n", err)
-			os.Exit(1)
-		}
-		return
-	}
+	memoryChild.Become()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -19,13 +19,7 @@ import (
 // TestMain doubles as the memory child when the program re-executes this
 // test binary for a memory measurement.
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(childEnv); spec != "" {
-		if err := memoryChild(spec, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	memoryChild.Become()
 	goleak.VerifyTestMain(m)
 }
 

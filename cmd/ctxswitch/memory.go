@@ -1,22 +1,22 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
 	"runtime"
 	"strconv"
 	"strings"
 
+	"github.com/chansync/chansync/cmd/internal/child"
 	"github.com/chansync/chansync/cmd/internal/progress"
 	"github.com/chansync/chansync/internal/procfs"
 )
 
-// childEnv, when set to "thread:N" or "goroutine:N", makes the program a
-// memory child: it grows to N blocked tasks in steps, printing the resident
-// set and the system's kernel stacks at each step, and exits. A fresh
-// process per run means no measurement reuses memory another one freed.
-const childEnv = "CTXSWITCH_MEMORY_CHILD"
+// memoryChild, started with the spec "thread:N" or "goroutine:N", grows to
+// N blocked tasks in steps, reports the resident set and the system's
+// kernel stacks at each step, and exits. A fresh process per run means no
+// measurement reuses memory another one freed.
+var memoryChild = child.Role{Env: "CTXSWITCH_MEMORY_CHILD", Prog: "ctxswitch", Main: child.Measure(measureMemory)}
 
 const memorySteps = 8
 
@@ -27,12 +27,12 @@ type memPoint struct {
 	KernelStackKB float64 `json:"kernel_stack_kib"`
 }
 
-// memoryChild is the child's whole life.
-func memoryChild(spec string, w io.Writer) error {
+// measureMemory is the memory child's measurement.
+func measureMemory(spec string) ([]memPoint, error) {
 	kind, count, ok := strings.Cut(spec, ":")
 	n, err := strconv.Atoi(count)
 	if !ok || err != nil || (kind != "thread" && kind != "goroutine") {
-		return fmt.Errorf("bad %s=%q", childEnv, spec)
+		return nil, fmt.Errorf("bad memory child spec %q", spec)
 	}
 	thread := kind == "thread"
 	if thread {
@@ -53,24 +53,24 @@ func memoryChild(spec string, w io.Writer) error {
 			}()
 			<-started
 		}
-		rss, err := procfs.KiB("/proc/self/status", "VmRSS:")
+		rss, err := procfs.RSSKiB(procfs.Self)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ks, err := procfs.KiB("/proc/meminfo", "KernelStack:")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		points = append(points, memPoint{alive, rss, ks})
 	}
 	close(release)
-	return json.NewEncoder(w).Encode(points)
+	return points, nil
 }
 
 // runChild runs one memory child and returns its points.
 func runChild(kind string, n int) ([]memPoint, error) {
 	var points []memPoint
-	if err := procfs.RunChild(childEnv, fmt.Sprintf("%s:%d", kind, n), &points); err != nil {
+	if err := memoryChild.Run(context.Background(), fmt.Sprintf("%s:%d", kind, n), &points); err != nil {
 		return nil, fmt.Errorf("memory child (%s, %d tasks): %v", kind, n, err)
 	}
 	return points, nil

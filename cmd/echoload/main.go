@@ -62,9 +62,7 @@ import (
 )
 
 func main() {
-	if kind := os.Getenv(serverEnv); kind != "" {
-		os.Exit(serveChild(kind, os.Stdin, os.Stdout, os.Stderr))
-	}
+	serverChild.Become()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, notifyInterrupts))
 }
 

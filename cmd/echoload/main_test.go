@@ -20,9 +20,7 @@ import (
 // TestMain doubles as a server child when -compare re-executes this test
 // binary.
 func TestMain(m *testing.M) {
-	if kind := os.Getenv(serverEnv); kind != "" {
-		os.Exit(serveChild(kind, os.Stdin, os.Stdout, os.Stderr))
-	}
+	serverChild.Become()
 	goleak.VerifyTestMain(m)
 }
 
@@ -332,26 +330,27 @@ func TestCheckFDs(t *testing.T) {
 	}
 }
 
-// The server child serves each kind until its standard input closes.
+// The server child serves each kind until its parent stops it.
 func TestServerChild(t *testing.T) {
+	ctx := context.Background()
 	for _, kind := range serverKinds {
 		if kind == "reactor" && !reactorRuns() {
 			continue // Linux only; echo's own tests check the refusal elsewhere
 		}
-		c, err := startChild(kind)
+		p, addr, err := startServer(ctx, kind)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := runLoad(context.Background(), loadConfig{addr: c.addr, conns: 1, lines: 50, size: 64, pipeline: 1})
-		rss, rerr := c.rssKiB()
-		c.stop()
+		res := runLoad(ctx, loadConfig{addr: addr, conns: 1, lines: 50, size: 64, pipeline: 1})
+		rss, rerr := p.RSSKiB()
+		if err := p.Stop(stopGrace); err != nil {
+			t.Errorf("%s: stopped with %v, want status 0", kind, err)
+		}
 		if res.Lines != 50 || len(res.Errors) != 0 || rerr != nil || rss <= 0 {
 			t.Errorf("%s: %d lines, errors %v, rss %v (%v)", kind, res.Lines, res.Errors, rss, rerr)
 		}
 	}
-	var errb bytes.Buffer
-	if code := serveChild("bogus", strings.NewReader(""), io.Discard, &errb); code != 2 {
-		t.Errorf("unknown kind: exit %d", code)
+	if err := serveChild(ctx, "bogus", io.Discard); err == nil || !strings.Contains(err.Error(), `unknown server kind "bogus"`) {
+		t.Errorf("unknown kind: %v, want an error naming it", err)
 	}
-
 }

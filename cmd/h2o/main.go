@@ -60,13 +60,7 @@ import (
 )
 
 func main() {
-	if spec := os.Getenv(childEnv); spec != "" {
-		if err := memoryChild(spec, os.Stdout); err != nil {
-			fmt.Fprintf(os.Stderr, "h2o: %v\n", err)
-			os.Exit(1)
-		}
-		return
-	}
+	memoryChild.Become()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -10,17 +9,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chansync/chansync/cmd/internal/child"
 	"github.com/chansync/chansync/csp/async"
 	"github.com/chansync/chansync/h2o"
 	"github.com/chansync/chansync/internal/procfs"
 )
 
-// childEnv, when set to "KIND:N" (KIND goroutines, tasks or floor), makes
-// the program a memory child: it grows to 3N waiting atoms in steps,
-// prints its resident set at each step as JSON, and exits with the atoms
-// still waiting. A fresh process per measurement means no figure reuses
-// memory that another run freed.
-const childEnv = "H2O_MEMORY_CHILD"
+// memoryChild, started with the spec "KIND:N" (KIND goroutines, tasks or
+// floor), grows to 3N waiting atoms in steps, reports its resident set at
+// each step, and exits with the atoms still waiting. A fresh process per
+// measurement means no figure reuses memory that another run freed.
+var memoryChild = child.Role{Env: "H2O_MEMORY_CHILD", Prog: "h2o", Main: child.Measure(measureMemory)}
 
 // memorySteps is how many times the child adds a share of the atoms and
 // reads its resident set.
@@ -57,11 +56,10 @@ func printMemory(kind string, n int, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runMemoryChild runs a memory child (see memoryChild) and returns its
-// points.
+// runMemoryChild runs a memory child and returns its points.
 func runMemoryChild(kind string, n int) ([]memPoint, error) {
 	var points []memPoint
-	if err := procfs.RunChild(childEnv, fmt.Sprintf("%s:%d", kind, n), &points); err != nil {
+	if err := memoryChild.Run(context.Background(), fmt.Sprintf("%s:%d", kind, n), &points); err != nil {
 		return nil, err
 	}
 	if len(points) != memorySteps+1 {
@@ -70,17 +68,17 @@ func runMemoryChild(kind string, n int) ([]memPoint, error) {
 	return points, nil
 }
 
-// memoryChild is the child's whole life. The atoms are hydrogens only, so
-// two hold permits at the barrier and the rest queue for a permit, as
-// nearly all do in the tutorial's workload right after the spawn; none
-// ever bonds. Each step waits until every atom it added is waiting (a
-// goroutine has run up to its wait, a task has been polled) before it
-// reads the resident set.
-func memoryChild(spec string, w io.Writer) error {
+// measureMemory is the memory child's measurement. The atoms are
+// hydrogens only, so two hold permits at the barrier and the rest queue
+// for a permit, as nearly all do in the tutorial's workload right after
+// the spawn; none ever bonds. Each step waits until every atom it added
+// is waiting (a goroutine has run up to its wait, a task has been polled)
+// before it reads the resident set.
+func measureMemory(spec string) ([]memPoint, error) {
 	kind, count, _ := strings.Cut(spec, ":")
 	n, err := strconv.Atoi(count)
 	if err != nil || n < 1 || memoryWhat[kind] == "" {
-		return fmt.Errorf("bad %s=%q", childEnv, spec)
+		return nil, fmt.Errorf("bad memory child spec %q", spec)
 	}
 	ctx := context.Background()
 	var spawn func()     // adds one atom
@@ -120,11 +118,11 @@ func memoryChild(spec string, w io.Writer) error {
 		}
 		settle(alive)
 		runtime.GC()
-		rss, err := procfs.KiB("/proc/self/status", "VmRSS:")
+		rss, err := procfs.RSSKiB(procfs.Self)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		points = append(points, memPoint{alive, rss})
 	}
-	return json.NewEncoder(w).Encode(points)
+	return points, nil
 }

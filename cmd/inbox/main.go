@@ -40,13 +40,7 @@ import (
 )
 
 func main() {
-	if spec := os.Getenv(childEnv); spec != "" {
-		if err := child(spec, os.Stdout); err != nil {
-			fmt.Fprintf(os.Stderr, "inbox: %v\n", err)
-			os.Exit(1)
-		}
-		return
-	}
+	measuringChild.Become()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -2,22 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/chansync/chansync/cmd/internal/child"
 	"github.com/chansync/chansync/inbox"
 	"github.com/chansync/chansync/internal/procfs"
 )
 
-// childEnv, when set, makes the program a measuring child (see runChild for
-// its format). Every figure is measured in a fresh process, so that no style
-// runs on memory another one freed or a heap another one grew.
-const childEnv = "INBOX_CHILD"
+// measuringChild measures one style in a fresh process (see runChild for
+// its spec), so that no style runs on memory another one freed or a heap
+// another one grew.
+var measuringChild = child.Role{Env: "INBOX_CHILD", Prog: "inbox", Main: child.Measure(measureInChild)}
 
 // memorySteps is how many times the memory child adds n/memorySteps
 // operations and reads its resident set.
@@ -76,38 +75,32 @@ func measure(style string, n int, latency time.Duration) (row, error) {
 	}, nil
 }
 
-// runChild runs a measuring child of the given kind (see child) and
-// decodes the JSON it prints into out.
+// runChild runs a measuring child of the given kind (timed or memory) and
+// decodes what it measured into out.
 func runChild(out any, kind, style string, n int, latency time.Duration) error {
-	return procfs.RunChild(childEnv, fmt.Sprintf("%s:%s:%d:%d", kind, style, n, latency), out)
+	return measuringChild.Run(context.Background(), fmt.Sprintf("%s:%s:%d:%d", kind, style, n, latency), out)
 }
 
-// child is the whole life of a measuring child.
-func child(spec string, w io.Writer) error {
+// measureInChild is the measuring child's measurement: a timing or the
+// memory points, as its spec's kind says.
+func measureInChild(spec string) (any, error) {
 	parts := strings.Split(spec, ":")
 	if len(parts) != 4 {
-		return fmt.Errorf("bad %s=%q", childEnv, spec)
+		return nil, fmt.Errorf("bad measuring child spec %q", spec)
 	}
 	kind, style := parts[0], parts[1]
 	n, err1 := strconv.Atoi(parts[2])
 	lat, err2 := strconv.ParseInt(parts[3], 10, 64)
 	if err1 != nil || err2 != nil || n < 1 || !validStyle(style) {
-		return fmt.Errorf("bad %s=%q", childEnv, spec)
+		return nil, fmt.Errorf("bad measuring child spec %q", spec)
 	}
-	var out any
-	var err error
 	switch kind {
 	case "timed":
-		out, err = timedChild(style, n, time.Duration(lat))
+		return timedChild(style, n, time.Duration(lat))
 	case "memory":
-		out, err = memoryChild(style, n)
-	default:
-		return fmt.Errorf("bad %s=%q", childEnv, spec)
+		return memoryChild(style, n)
 	}
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(w).Encode(out)
+	return nil, fmt.Errorf("bad measuring child spec %q", spec)
 }
 
 func validStyle(s string) bool {
@@ -186,7 +179,7 @@ func memoryChild(style string, n int) ([]memPoint, error) {
 			<-sent
 		}
 		runtime.GC()
-		rss, err := procfs.KiB("/proc/self/status", "VmRSS:")
+		rss, err := procfs.RSSKiB(procfs.Self)
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,6 @@
 // Package procfs reads the few Linux /proc figures chansync's programs
 // report (a process's resident set, the kernel's stacks, the processor's
-// model), turns a series of them into a cost per item (Slope), and runs
-// the fresh child processes the programs measure in (RunChild).
+// model) and turns a series of them into a cost per item (Slope).
 package procfs
 
 import (
@@ -11,6 +10,20 @@ import (
 	"strconv"
 	"strings"
 )
+
+// Self stands for the calling process where a function takes a pid, as
+// /proc/self does for a path.
+const Self = 0
+
+// RSSKiB is the resident set of process pid (Self for the caller), in KiB:
+// the VmRSS line of its /proc status.
+func RSSKiB(pid int) (float64, error) {
+	proc := "self"
+	if pid != Self {
+		proc = strconv.Itoa(pid)
+	}
+	return KiB("/proc/"+proc+"/status", "VmRSS:")
+}
 
 // KiB reads a "Name:   123 kB" line of a /proc file such as
 // /proc/self/status or /proc/meminfo and returns the number, in KiB.

@@ -1,41 +1,17 @@
 package procfs
 
 import (
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
+	"runtime"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
-// TestMain doubles as the child of TestRunChild.
 func TestMain(m *testing.M) {
-	switch v := os.Getenv(childEnv); v {
-	case "":
-		goleak.VerifyTestMain(m)
-	case "fail":
-		fmt.Fprintln(os.Stderr, "child: told to fail")
-		os.Exit(1)
-	default:
-		fmt.Printf("{\"echo\": %q}\n", v)
-		os.Exit(0)
-	}
-}
-
-const childEnv = "PROCFS_TEST_CHILD"
-
-func TestRunChild(t *testing.T) {
-	var got struct{ Echo string }
-	if err := RunChild(childEnv, "hello", &got); err != nil || got.Echo != "hello" {
-		t.Fatalf("RunChild = %v, decoded %+v; want the child to echo hello", err, got)
-	}
-	err := RunChild(childEnv, "fail", &got)
-	if err == nil || !strings.Contains(err.Error(), "child: told to fail") {
-		t.Fatalf("RunChild of a failing child = %v, want its stderr in the error", err)
-	}
+	goleak.VerifyTestMain(m)
 }
 
 func TestKiB(t *testing.T) {
@@ -47,8 +23,21 @@ func TestKiB(t *testing.T) {
 	if _, err := KiB(path, "VmSwap:"); err == nil {
 		t.Fatal("a missing line gave no error")
 	}
-	if v, err := KiB("/proc/self/status", "VmRSS:"); err != nil || v <= 0 {
-		t.Fatalf("own VmRSS = %v, %v", v, err)
+}
+
+func TestRSSKiB(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the resident set is read from /proc")
+	}
+	own, err := RSSKiB(Self)
+	if err != nil || own <= 0 {
+		t.Fatalf("RSSKiB(Self) = %v, %v; want a positive size", own, err)
+	}
+	if byPID, err := RSSKiB(os.Getpid()); err != nil || byPID <= 0 {
+		t.Fatalf("RSSKiB(own pid) = %v, %v; want a positive size", byPID, err)
+	}
+	if _, err := RSSKiB(-1); err == nil {
+		t.Fatal("RSSKiB of a process that cannot exist gave no error")
 	}
 }
 
