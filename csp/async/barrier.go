@@ -23,12 +23,21 @@ import "fmt"
 // it) and dropping the future changes nothing; Cancel (CancelWait for a
 // Waiter) tells the two apart.
 //
-// The zero value is not usable; call NewBarrier.
+// The zero value is not usable: every method panics on it. Make a Barrier
+// with NewBarrier.
 type Barrier struct {
 	lock    chan struct{} // guards arrived and waiters
 	n       int
 	arrived int // live arrivals in the current generation
 	waiters waitList
+}
+
+// made panics if b is a zero Barrier. lock is set by NewBarrier and never
+// written again, so reading it races with nothing.
+func (b *Barrier) made() {
+	if b.lock == nil {
+		panic("async: Barrier used without NewBarrier")
+	}
 }
 
 // NewBarrier returns a barrier for n parties. It panics if n < 1.
@@ -44,16 +53,19 @@ func NewBarrier(n int) *Barrier {
 // reports whether this arrival was the leader, the last of its
 // generation; exactly one arrival per generation is.
 func (b *Barrier) Wait() BarrierWait {
+	b.made()
 	return BarrierWait{b: b}
 }
 
 // Parties returns n, the number of arrivals that complete a generation.
 func (b *Barrier) Parties() int {
+	b.made()
 	return b.n
 }
 
 // Arrived returns the number of live arrivals in the current generation.
 func (b *Barrier) Arrived() int {
+	b.made()
 	b.lock <- struct{}{}
 	n := b.arrived
 	<-b.lock
@@ -125,6 +137,7 @@ func (f *BarrierWait) Cancel() (passed bool) {
 // Pending until the generation completes. Once it returns Ready, w is
 // free again.
 func (b *Barrier) PollWait(cx *Context, w *Waiter) (leader bool, ready bool) {
+	b.made()
 	w.check(waitingOnBarrier)
 	b.lock <- struct{}{}
 	if w.busy == notWaiting {
@@ -163,6 +176,7 @@ func (b *Barrier) PollWait(cx *Context, w *Waiter) (leader bool, ready bool) {
 // free again. With w free (the wait never began, or returned Ready) it
 // does nothing and reports false.
 func (b *Barrier) CancelWait(w *Waiter) (passed bool) {
+	b.made()
 	w.check(waitingOnBarrier)
 	if w.busy == notWaiting {
 		return false

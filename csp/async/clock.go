@@ -8,12 +8,21 @@ import "time"
 // Reactor's; when time moves past their deadlines they fire, and their
 // wakers are called on the goroutine that moved the clock, in deadline
 // order, with no lock held. It has no goroutine and needs no Close, so it
-// works inside a testing/synctest bubble.
+// works inside a testing/synctest bubble. The zero value is not usable:
+// every method panics on it. Make one with NewManualClock.
 type ManualClock struct {
 	lock   chan struct{} // guards now and timers
 	epoch  time.Time
 	now    int64
 	timers timerHeap
+}
+
+// made panics if c is a zero ManualClock. lock is set by NewManualClock
+// and never written again, so reading it races with nothing.
+func (c *ManualClock) made() {
+	if c.lock == nil {
+		panic("async: ManualClock used without NewManualClock")
+	}
 }
 
 // NewManualClock returns a clock that reads start until it is advanced.
@@ -23,6 +32,7 @@ func NewManualClock(start time.Time) *ManualClock {
 
 // Now implements Timers.
 func (c *ManualClock) Now() time.Time {
+	c.made()
 	c.lock <- struct{}{}
 	now := c.now
 	<-c.lock
@@ -31,6 +41,7 @@ func (c *ManualClock) Now() time.Time {
 
 // ResetTimer implements Timers.
 func (c *ManualClock) ResetTimer(t *Timer, deadline time.Time, w Waker) {
+	c.made()
 	c.lock <- struct{}{}
 	c.timers.reset(t, int64(deadline.Sub(c.epoch)), w)
 	<-c.lock
@@ -38,6 +49,7 @@ func (c *ManualClock) ResetTimer(t *Timer, deadline time.Time, w Waker) {
 
 // StopTimer implements Timers.
 func (c *ManualClock) StopTimer(t *Timer) bool {
+	c.made()
 	c.lock <- struct{}{}
 	ok := c.timers.stop(t)
 	<-c.lock
@@ -46,6 +58,7 @@ func (c *ManualClock) StopTimer(t *Timer) bool {
 
 // PollTimer implements Timers.
 func (c *ManualClock) PollTimer(t *Timer, cx *Context) bool {
+	c.made()
 	c.lock <- struct{}{}
 	fired := c.timers.poll(t, cx.waker)
 	<-c.lock
@@ -54,6 +67,7 @@ func (c *ManualClock) PollTimer(t *Timer, cx *Context) bool {
 
 // Pending returns the number of armed timers.
 func (c *ManualClock) Pending() int {
+	c.made()
 	c.lock <- struct{}{}
 	n := c.timers.len()
 	<-c.lock
@@ -62,6 +76,7 @@ func (c *ManualClock) Pending() int {
 
 // Next returns the earliest pending deadline, if any timer is pending.
 func (c *ManualClock) Next() (time.Time, bool) {
+	c.made()
 	c.lock <- struct{}{}
 	next, ok := c.timers.next()
 	<-c.lock
@@ -72,6 +87,7 @@ func (c *ManualClock) Next() (time.Time, bool) {
 // including timers that the woken wakers arm meanwhile. It returns how many
 // fired.
 func (c *ManualClock) Advance(d time.Duration) int {
+	c.made()
 	c.lock <- struct{}{}
 	c.now += int64(d)
 	<-c.lock
@@ -82,6 +98,7 @@ func (c *ManualClock) Advance(d time.Duration) int {
 // later than now, and fires what is due. It reports false, without moving
 // the clock, if no timer is pending.
 func (c *ManualClock) AdvanceToNext() bool {
+	c.made()
 	c.lock <- struct{}{}
 	next, ok := c.timers.next()
 	if ok && next > c.now {
@@ -113,10 +130,12 @@ func (c *ManualClock) fire() int {
 
 // Sleep returns a future that is ready d after the clock's current time.
 func (c *ManualClock) Sleep(d time.Duration) Sleep {
+	c.made()
 	return newSleep(c, c.Now().Add(d))
 }
 
 // Deadline returns a future that is ready once the clock reaches t.
 func (c *ManualClock) Deadline(t time.Time) Sleep {
+	c.made()
 	return newSleep(c, t)
 }

@@ -8,19 +8,25 @@
 //
 // Read it top to bottom in this order:
 //
-//	future.go    Future, Context, Waker, BlockOn      std::future::Future, std::task::{Context, Waker}, block_on
-//	task.go      a spawned task and its JoinHandle   tokio::task::JoinHandle
-//	executor.go  the run queue and its workers       tokio's scheduler (tokio::spawn)
-//	timer.go     Timer, Sleep, the timer heap        tokio::time::{sleep, Sleep}
-//	reactor.go   epoll, eventfd, timers in one loop  tokio's I/O and time drivers
-//	clock.go     ManualClock, the reactor of tests   tokio::time::pause, advance
+//	future.go      Future, Context, Waker, BlockOn       std::future::Future, std::task::{Context, Waker}, block_on
+//	task.go        a spawned task, Spawn, its poll       tokio::spawn, the task Cell
+//	state.go       a task's states and transitions       tokio's task state (transition_to_*)
+//	joinhandle.go  JoinHandle, JoinAll                   tokio::task::JoinHandle, join_all
+//	executor.go    the Executor and its two forms        tokio's runtime::Builder
+//	runqueue.go    the run queue and its overflow        tokio's injection queue
+//	pool.go        worker goroutines                     tokio's multi-threaded scheduler
+//	current.go     no workers: RunQueued, RunOn          tokio's current_thread scheduler, block_on
+//	shutdown.go    Shutdown, Close                       Runtime::shutdown_timeout
+//	timer.go       Timer, Sleep, the timer heap          tokio::time::{sleep, Sleep}
+//	reactor.go     epoll, eventfd, timers in one loop    tokio's I/O and time drivers
+//	clock.go       ManualClock, the reactor of tests     tokio::time::pause, advance
 //
 // and then the synchronization that tasks wait on, the counterparts of
 // package csp's for futures:
 //
-//	waitlist.go   Waiter, a task's place in a queue  tokio's intrusive waiter list
-//	semaphore.go  Semaphore, Acquire                 tokio::sync::Semaphore
-//	barrier.go    Barrier, BarrierWait               tokio::sync::Barrier
+//	waitlist.go    Waiter, a task's place in a queue     tokio's intrusive waiter list
+//	semaphore.go   Semaphore, Acquire                    tokio::sync::Semaphore
+//	barrier.go     Barrier, BarrierWait                  tokio::sync::Barrier
 //
 // # The picture
 //
@@ -90,6 +96,7 @@
 //	the I/O driver (mio, epoll)            Reactor.Register / Deregister
 //	Builder::new_current_thread()          NewExecutor(Config{Workers: NoWorkers}) + r.Drive(e)
 //	rt.block_on(f) on that runtime         RunOn(ctx, e, f)
+//	coop::poll_proceed(cx) (the budget)    cx.Proceed()
 //
 // Go's own answer to the same problem is the goroutine and the runtime's
 // netpoller: every blocking call in Go is, underneath, a park of the

@@ -3,6 +3,8 @@ package async
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,12 +57,8 @@ func TestNoWorkersRunsOnlyInRunQueued(t *testing.T) {
 func TestRunQueuedNeedsNoWorkers(t *testing.T) {
 	e := NewExecutor(Config{Workers: 1})
 	defer e.Close()
-	defer func() {
-		if recover() == nil {
-			t.Fatal("RunQueued on an executor with workers did not panic")
-		}
-	}()
-	e.RunQueued(1)
+	mustPanic(t, "RunQueued on an executor with workers", "needs an executor without workers", func() { e.RunQueued(1) })
+	mustPanic(t, "helpers beside workers", "Helpers is for an executor with Workers: NoWorkers", func() { NewExecutor(Config{Workers: 2, Helpers: 1}) })
 }
 
 // A driven executor: the reactor's goroutine polls its tasks, those spawned
@@ -131,24 +129,29 @@ func TestDrivenTaskBeyondTheBudget(t *testing.T) {
 	}
 }
 
+// Driving what cannot be driven is a mistake of the program, and panics
+// with a message that says which; driving on a closed reactor is an error.
 func TestDriveErrors(t *testing.T) {
 	r := newReactor(t)
 	withWorkers := NewExecutor(Config{Workers: 1})
 	defer withWorkers.Close()
-	if err := r.Drive(withWorkers); err == nil {
-		t.Fatal("Drive accepted an executor with workers")
-	}
+	mustPanic(t, "Drive of an executor with workers", "needs an executor without workers", func() { r.Drive(withWorkers) })
 	e := NewExecutor(Config{Workers: NoWorkers})
 	defer e.Close()
 	if err := r.Drive(e); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Drive(NewExecutor(Config{Workers: NoWorkers})); err == nil {
-		t.Fatal("a reactor drove a second executor")
-	}
+	second := NewExecutor(Config{Workers: NoWorkers})
+	defer second.Close()
+	mustPanic(t, "a reactor driving a second executor", "drives an executor already", func() { r.Drive(second) })
 	r2 := newReactor(t)
-	if err := r2.Drive(e); err == nil {
-		t.Fatal("an executor was driven by a second reactor")
+	mustPanic(t, "an executor driven by a second reactor", "drives an executor already", func() { r2.Drive(e) })
+	registered := make(chan int, 1)
+	go func() { registered <- r.Registered() }() // takes the reactor's lock
+	select {
+	case <-registered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reactor's lock was left held by a Drive that panicked")
 	}
 	r3 := newReactor(t)
 	r3.Close()
@@ -217,9 +220,30 @@ func TestRunOn(t *testing.T) {
 	}
 	withWorkers := NewExecutor(Config{Workers: 1})
 	defer withWorkers.Close()
-	if _, err := RunOn[int](ctx, withWorkers, neverReady{}); err == nil {
-		t.Fatal("RunOn accepted an executor with workers")
+	mustPanic(t, "RunOn on an executor with workers", "needs an executor without workers", func() { RunOn[int](ctx, withWorkers, neverReady{}) })
+	r := newReactor(t)
+	driven := NewExecutor(Config{Workers: NoWorkers})
+	defer driven.Close()
+	if err := r.Drive(driven); err != nil {
+		t.Fatal(err)
 	}
+	mustPanic(t, "RunOn on a driven executor", "a reactor drives", func() { RunOn[int](ctx, driven, neverReady{}) })
+}
+
+// mustPanic checks that f panics with a message containing want.
+func mustPanic(t *testing.T, what, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		v := recover()
+		if v == nil {
+			t.Fatalf("%s did not panic", what)
+		}
+		if msg := fmt.Sprint(v); !strings.Contains(msg, want) {
+			t.Fatalf("%s panicked with %q, want a message containing %q", what, msg, want)
+		}
+	}()
+	f()
 }
 
 // pendingOnce is Pending at its first poll and Ready at the next.

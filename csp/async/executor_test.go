@@ -494,8 +494,8 @@ func TestNewExecutorDefaultsToGOMAXPROCSWorkers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := NewExecutor(Config{})
 		defer e.Close()
-		if want := runtime.GOMAXPROCS(0); e.workers != want {
-			t.Fatalf("%d workers, want GOMAXPROCS = %d", e.workers, want)
+		if want := runtime.GOMAXPROCS(0); e.pool.workers != want {
+			t.Fatalf("%d workers, want GOMAXPROCS = %d", e.pool.workers, want)
 		}
 	})
 }

@@ -37,21 +37,47 @@ type Dropper interface {
 }
 
 // A Context is what Poll is given: Rust's std::task::Context. It carries the
-// Waker of the task being polled. A Context is only valid during the Poll
-// call it was passed to; keep the Waker, not the Context.
+// Waker of the task being polled, and the task's budget for this poll (see
+// Proceed). A Context is only valid during the Poll call it was passed to;
+// keep the Waker, not the Context.
 type Context struct {
-	waker Waker
+	waker  Waker
+	budget int // units of work left in this poll; see Proceed
 }
 
-// NewContext returns a Context carrying w, for polling a future by hand (in
-// a test, or in a future that wraps another and substitutes its own waker).
+// Budget is how many units of work a task may do in one poll before
+// Proceed makes it yield: tokio's cooperative budget (128 there, for units
+// smaller than a whole read or write of a socket).
+const Budget = 32
+
+// NewContext returns a Context carrying w, with a full budget, for polling
+// a future by hand (in a test, or in a future that wraps another and
+// substitutes its own waker).
 func NewContext(w Waker) *Context {
-	return &Context{waker: w}
+	return &Context{waker: w, budget: Budget}
 }
 
 // Waker returns the waker of the task being polled. Copy it freely.
 func (cx *Context) Waker() Waker {
 	return cx.waker
+}
+
+// Proceed spends one unit of the task's budget for this poll and reports
+// whether the task may do that unit of work: tokio's coop::poll_proceed. A
+// future that loops over I/O (reading a socket until it would block,
+// writing back what it read) calls it before each step. Once the budget is
+// spent, Proceed wakes the task and reports false, and the future returns
+// Pending: it is polled again once the tasks queued before it have had
+// their turn, so that one busy socket cannot keep a worker, or a reactor
+// that drives its executor, from all the others. The executor gives each
+// poll a full budget.
+func (cx *Context) Proceed() bool {
+	if cx.budget <= 0 {
+		cx.waker.Wake()
+		return false
+	}
+	cx.budget--
+	return true
 }
 
 // A Waker schedules a task to be polled again: Rust's std::task::Waker.
@@ -130,11 +156,12 @@ func blockOn[T any](ctx context.Context, f Future[T], e *Executor) (v T, err err
 	}()
 	var queued signal // nil without e: never ready
 	if e != nil {
-		queued = e.queuedSignal
+		queued = e.current.queuedSignal
 	}
 	woken := true
 	for {
 		if woken {
+			cx.budget = Budget
 			if v, ready = f.Poll(cx); ready {
 				return v, nil
 			}

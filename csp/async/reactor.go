@@ -44,6 +44,8 @@ import (
 // executor's promise that a wake during its poll is not lost.
 //
 // The Reactor works on Linux only; elsewhere NewReactor returns an error.
+// The zero value is not usable: every method panics on it. Make a Reactor
+// with NewReactor.
 type Reactor struct {
 	lock  chan struct{} // guards everything up to the blank line
 	p     *poller
@@ -96,6 +98,14 @@ const expireBatch = 256
 // descriptor that is not registered.
 var ErrNotRegistered = errors.New("async: file descriptor not registered")
 
+// made panics if r is a zero Reactor. lock is set by NewReactor and never
+// written again, so reading it races with nothing.
+func (r *Reactor) made() {
+	if r.lock == nil {
+		panic("async: Reactor used without NewReactor")
+	}
+}
+
 // NewReactor opens the epoll instance and the eventfd and starts the
 // reactor's goroutine. Stop it with Close. On systems other than Linux it
 // returns an error that says so.
@@ -123,17 +133,43 @@ func (r *Reactor) loop() {
 }
 
 // turn is one turn of the loop, called by the poller with the descriptors
-// that epoll_wait has just reported ready. It wakes their wakers and those
-// of the timers that are due, and returns when the next timer is due (zero:
-// none), which is how long the poller may sleep, or stop once the reactor
-// is closed.
+// that epoll_wait has just reported ready. It returns when the next timer
+// is due (zero: none), which is how long the poller may sleep, or stop once
+// the reactor is closed. A turn is tokio's three drivers in a row:
+//
+//   - the I/O driver and the time driver (wakeReady): wake the wakers of
+//     the ready descriptors and of the timers that are due;
+//   - the scheduler of a driven executor (pollDriven): poll the tasks just
+//     woken, and any other queued, on this goroutine;
+//   - the park (park): work out when the next timer is due and mark the
+//     loop asleep, so that a timer armed earlier, or a task queued from
+//     another goroutine, kicks it awake.
 func (r *Reactor) turn(events []readyEvent) (until time.Time, stop bool) {
+	driven, open := r.wakeReady(events)
+	if !open {
+		return time.Time{}, true
+	}
+	more := false
+	if driven != nil {
+		more = r.pollDriven(driven)
+	}
+	return r.park(driven, more), false
+}
+
+// wakeReady wakes the wakers of the ready descriptors and of the timers
+// that are due, with no lock held. It returns the executor the reactor
+// drives, if any, and reports false if the reactor is closed. Timers are
+// expired expireBatch at a time, their wakers woken between two holds of
+// the lock, so that goroutines arming timers do not wait behind a long
+// burst of expiries.
+func (r *Reactor) wakeReady(events []readyEvent) (driven *Executor, open bool) {
 	r.lock <- struct{}{}
 	if r.closed {
 		<-r.lock
-		return time.Time{}, true
+		return nil, false
 	}
 	r.parked = false
+	driven = r.driven
 	for _, ev := range events {
 		if int(ev.fd) < len(r.fds) {
 			if e := &r.fds[ev.fd]; e.used && e.interest&ev.ready != 0 {
@@ -144,49 +180,41 @@ func (r *Reactor) turn(events []readyEvent) (until time.Time, stop bool) {
 	for {
 		n := len(r.batch)
 		r.batch = r.timers.expire(r.nanotime(), expireBatch, r.batch)
-		if len(r.batch)-n < expireBatch {
-			break
-		}
-		// More may be due: wake these first, without the lock.
+		full := len(r.batch)-n == expireBatch // more may be due
 		<-r.lock
 		r.wakeBatch()
+		if !full {
+			return driven, true
+		}
 		r.lock <- struct{}{}
 	}
-	e := r.driven
-	if e == nil {
-		until = r.sleepUntil()
-		<-r.lock
-		r.wakeBatch()
-		return until, false
-	}
-	// Driving an executor: poll the tasks just woken, and any queued, on
-	// this goroutine, then look at the timers they set before sleeping.
-	<-r.lock
-	r.wakeBatch()
-	e.askHelp()
-	more := e.RunQueued(driveBudget)
-	r.lock <- struct{}{}
-	until = r.sleepUntil()
-	<-r.lock
-	if more || e.queued() {
-		// Left for the next turn, after a look at the descriptors (or
-		// queued by another goroutine just before the loop marked itself
-		// parked): do not sleep.
-		r.unpark()
-	}
-	return until, false
 }
 
-// sleepUntil marks the loop parked and returns when its sleep must end:
-// the next timer's deadline, rounded up to the millisecond (zero: no
-// timer). The caller holds the lock.
-func (r *Reactor) sleepUntil() (until time.Time) {
+// pollDriven polls the driven executor's queued tasks, at most driveBudget
+// of them, asking a helper in if many are queued, and reports whether it
+// stopped at the budget.
+func (r *Reactor) pollDriven(e *Executor) (more bool) {
+	e.current.askHelp()
+	return e.RunQueued(driveBudget)
+}
+
+// park marks the loop asleep and returns when its sleep must end: the next
+// timer's deadline, rounded up to the millisecond (zero: no timer). A
+// driven executor with tasks still queued (left at the budget, or queued
+// by another goroutine before the loop was marked asleep, which therefore
+// did not kick it) gets the next turn at once.
+func (r *Reactor) park(driven *Executor, more bool) (until time.Time) {
+	r.lock <- struct{}{}
 	r.wakeAt = math.MaxInt64
 	if next, ok := r.timers.next(); ok {
 		r.wakeAt = next
 		until = r.epoch.Add(time.Duration(roundUpMillis(next)))
 	}
 	r.parked, r.kicked = true, false
+	<-r.lock
+	if driven != nil && (more || driven.current.queued()) {
+		r.unpark()
+	}
 	return until
 }
 
@@ -196,21 +224,25 @@ func (r *Reactor) sleepUntil() (until time.Time) {
 // current_thread runtime does. A task queued from another goroutine (a
 // Spawn, a wake) kicks the loop awake. Call Drive before the first Spawn on
 // e, once; shut e down before the reactor is closed, since only the
-// reactor polls its tasks.
+// reactor polls its tasks. Drive returns ErrClosed if the reactor is
+// closed; it panics if e has workers of its own, or if the reactor or the
+// executor is driven already, since those are mistakes of the program.
 func (r *Reactor) Drive(e *Executor) error {
-	if e.driver == nil {
-		return errors.New("async: Drive: the executor has workers of its own (make it with Workers: NoWorkers)")
-	}
+	r.made()
+	c := e.currentThread("Drive")
 	r.lock <- struct{}{}
-	defer func() { <-r.lock }()
-	if r.closed {
+	closed, busy := r.closed, r.driven != nil || c.unpark != nil
+	if !closed && !busy {
+		r.driven = e
+		c.unpark = r.unpark
+	}
+	<-r.lock
+	switch {
+	case closed:
 		return ErrClosed
+	case busy:
+		panic("async: Drive: the reactor drives an executor already, or the executor is driven")
 	}
-	if r.driven != nil || e.unpark != nil {
-		return errors.New("async: Drive: the reactor drives an executor already, or the executor is driven")
-	}
-	r.driven = e
-	e.unpark = r.unpark
 	return nil
 }
 
@@ -243,21 +275,12 @@ func (r *Reactor) wakeBatch() {
 	r.batch = r.batch[:0]
 }
 
-// roundUpMillis rounds a time on the timers' clock up to the next whole
-// millisecond. The sleep ends no earlier than the earliest timer, and ends
-// at the same moment for every turn of the loop while that timer stays the
-// earliest, so the poller re-arms its deadline only when it changes (timers
-// that fall in one millisecond share a wake-up).
-func roundUpMillis(ns int64) int64 {
-	const ms = int64(time.Millisecond)
-	return (ns + ms - 1) / ms * ms
-}
-
 // Close stops the reactor's goroutine and closes the epoll instance and the
 // eventfd. Pending timers never fire and registered descriptors are no
 // longer watched (they are not closed: they belong to their owners).
 // Later calls return ErrClosed. Close must not be called from a waker.
 func (r *Reactor) Close() error {
+	r.made()
 	r.lock <- struct{}{}
 	if r.closed {
 		<-r.lock
@@ -272,139 +295,4 @@ func (r *Reactor) Close() error {
 		err = cerr
 	}
 	return err
-}
-
-// Register starts watching fd and wakes w each time fd becomes ready for
-// one of interest (edge-triggered, see Reactor). The fd must be in
-// non-blocking mode, and must be deregistered before it is closed.
-func (r *Reactor) Register(fd int, interest Interest, w Waker) error {
-	if fd < 0 {
-		return fmt.Errorf("async: Register(%d): negative file descriptor", fd)
-	}
-	r.lock <- struct{}{}
-	defer func() { <-r.lock }()
-	if r.closed {
-		return ErrClosed
-	}
-	if fd >= len(r.fds) {
-		r.fds = append(r.fds, make([]fdEntry, max(fd+1, 2*len(r.fds))-len(r.fds))...)
-	}
-	if r.fds[fd].used {
-		return fmt.Errorf("async: Register(%d): already registered", fd)
-	}
-	if err := r.p.add(fd, interest); err != nil {
-		return err
-	}
-	r.fds[fd] = fdEntry{waker: w, interest: interest, used: true}
-	r.nfds++
-	return nil
-}
-
-// Reregister changes the interest and the waker of a registered fd. A
-// change of waker alone costs no system call; a change of interest re-arms
-// the edge, so a descriptor already ready for the new interest wakes w at
-// once.
-func (r *Reactor) Reregister(fd int, interest Interest, w Waker) error {
-	r.lock <- struct{}{}
-	defer func() { <-r.lock }()
-	e, err := r.entry(fd)
-	if err != nil {
-		return err
-	}
-	if e.interest != interest {
-		if err := r.p.mod(fd, interest); err != nil {
-			return err
-		}
-		e.interest = interest
-	}
-	e.waker = w
-	return nil
-}
-
-// Deregister stops watching fd. Once it returns, the reactor no longer
-// looks up fd's waker, so the descriptor may be closed and its number
-// reused by a new registration; a wake already on its way (looked up just
-// before) may still arrive once, as a spurious wake.
-func (r *Reactor) Deregister(fd int) error {
-	r.lock <- struct{}{}
-	defer func() { <-r.lock }()
-	e, err := r.entry(fd)
-	if err != nil {
-		return err
-	}
-	*e = fdEntry{}
-	r.nfds--
-	return r.p.del(fd)
-}
-
-// entry returns fd's registration. The caller holds the lock.
-func (r *Reactor) entry(fd int) (*fdEntry, error) {
-	if r.closed {
-		return nil, ErrClosed
-	}
-	if fd < 0 || fd >= len(r.fds) || !r.fds[fd].used {
-		return nil, ErrNotRegistered
-	}
-	return &r.fds[fd], nil
-}
-
-// Registered returns the number of registered file descriptors.
-func (r *Reactor) Registered() int {
-	r.lock <- struct{}{}
-	n := r.nfds
-	<-r.lock
-	return n
-}
-
-// Now returns the current time; timers armed on r measure from it.
-func (r *Reactor) Now() time.Time {
-	return time.Now()
-}
-
-func (r *Reactor) nanotime() int64 {
-	return int64(time.Since(r.epoch))
-}
-
-// ResetTimer implements Timers: it arms t at deadline, and kicks the loop
-// awake if t is now the earliest deadline it sleeps for.
-func (r *Reactor) ResetTimer(t *Timer, deadline time.Time, w Waker) {
-	when := int64(deadline.Sub(r.epoch))
-	r.lock <- struct{}{}
-	r.timers.reset(t, when, w)
-	r.kickLocked(when)
-	<-r.lock
-}
-
-// StopTimer implements Timers.
-func (r *Reactor) StopTimer(t *Timer) bool {
-	r.lock <- struct{}{}
-	ok := r.timers.stop(t)
-	<-r.lock
-	return ok
-}
-
-// PollTimer implements Timers.
-func (r *Reactor) PollTimer(t *Timer, cx *Context) bool {
-	r.lock <- struct{}{}
-	fired := r.timers.poll(t, cx.waker)
-	<-r.lock
-	return fired
-}
-
-// PendingTimers returns the number of armed timers.
-func (r *Reactor) PendingTimers() int {
-	r.lock <- struct{}{}
-	n := r.timers.len()
-	<-r.lock
-	return n
-}
-
-// Sleep returns a future that is ready d from now: tokio::time::sleep(d).
-func (r *Reactor) Sleep(d time.Duration) Sleep {
-	return newSleep(r, r.Now().Add(d))
-}
-
-// Deadline returns a future that is ready at t: tokio::time::sleep_until(t).
-func (r *Reactor) Deadline(t time.Time) Sleep {
-	return newSleep(r, t)
 }

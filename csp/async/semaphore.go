@@ -33,7 +33,8 @@ import (
 // been polled since, they are given back the same way. An Acquire that
 // returned Ready holds its permits until Release.
 //
-// The zero value is not usable; call NewSemaphore.
+// The zero value is not usable: every method panics on it. Make a
+// Semaphore with NewSemaphore.
 type Semaphore struct {
 	lock     chan struct{} // guards the rest
 	free     int           // permits neither held nor assigned to a waiter
@@ -41,6 +42,14 @@ type Semaphore struct {
 	capacity int
 	waiters  waitList
 	closed   bool
+}
+
+// made panics if s is a zero Semaphore. lock is set by NewSemaphore and
+// never written again, so reading it races with nothing.
+func (s *Semaphore) made() {
+	if s.lock == nil {
+		panic("async: Semaphore used without NewSemaphore")
+	}
 }
 
 // NewSemaphore returns a semaphore with n permits, all available.
@@ -54,6 +63,7 @@ func NewSemaphore(n int) *Semaphore {
 
 // Acquire returns a future that takes one permit: AcquireN(1).
 func (s *Semaphore) Acquire() Acquire {
+	s.made()
 	return s.AcquireN(1)
 }
 
@@ -65,6 +75,7 @@ func (s *Semaphore) Acquire() Acquire {
 // Like every future it is lazy: nothing is taken and no place in the
 // queue is held until it is first polled.
 func (s *Semaphore) AcquireN(k int) Acquire {
+	s.made()
 	s.checkRequest(k)
 	return Acquire{sem: s, k: int32(k)}
 }
@@ -113,6 +124,7 @@ func (a *Acquire) Drop() {
 // (nil: the permits are the caller's; ErrClosed: the semaphore was closed
 // first, nothing is held) w is free again.
 func (s *Semaphore) PollAcquire(cx *Context, w *Waiter, k int) (error, bool) {
+	s.made()
 	w.check(waitingOnSemaphore)
 	if w.busy == notWaiting {
 		s.checkRequest(k)
@@ -160,6 +172,7 @@ func (s *Semaphore) PollAcquire(cx *Context, w *Waiter, k int) (error, bool) {
 // Then w is free. With w free (the acquire never started, or returned
 // Ready) it does nothing.
 func (s *Semaphore) CancelAcquire(w *Waiter) {
+	s.made()
 	w.check(waitingOnSemaphore)
 	if w.busy == notWaiting {
 		return
@@ -201,6 +214,7 @@ func (s *Semaphore) assignLocked(ws []Waker) []Waker {
 // TryAcquire takes one permit if one is free and nobody is queued, and
 // reports whether it did. It never waits and never jumps the queue.
 func (s *Semaphore) TryAcquire() bool {
+	s.made()
 	return s.TryAcquireN(1)
 }
 
@@ -208,6 +222,7 @@ func (s *Semaphore) TryAcquire() bool {
 // reports whether it did. It fails once the semaphore is closed. It panics
 // if k is negative.
 func (s *Semaphore) TryAcquireN(k int) bool {
+	s.made()
 	if k < 0 {
 		panic(fmt.Sprintf("async: Semaphore.TryAcquireN(%d)", k))
 	}
@@ -223,6 +238,7 @@ func (s *Semaphore) TryAcquireN(k int) bool {
 
 // Release gives back one permit: ReleaseN(1).
 func (s *Semaphore) Release() {
+	s.made()
 	s.ReleaseN(1)
 }
 
@@ -231,6 +247,7 @@ func (s *Semaphore) Release() {
 // negative or more than are held: every permit released was acquired, so
 // an over-release is always caught. Permits may be released after Close.
 func (s *Semaphore) ReleaseN(k int) {
+	s.made()
 	if k < 0 {
 		panic(fmt.Sprintf("async: Semaphore.ReleaseN(%d)", k))
 	}
@@ -254,6 +271,7 @@ func (s *Semaphore) ReleaseN(k int) {
 // released. An acquire whose permits were all assigned before Close still
 // succeeds. Close is idempotent.
 func (s *Semaphore) Close() {
+	s.made()
 	s.lock <- struct{}{}
 	if s.closed {
 		<-s.lock
@@ -271,6 +289,7 @@ func (s *Semaphore) Close() {
 // Available returns the number of permits that are free: neither held nor
 // assigned to a queued acquirer.
 func (s *Semaphore) Available() int {
+	s.made()
 	s.lock <- struct{}{}
 	n := s.free
 	<-s.lock
@@ -279,6 +298,7 @@ func (s *Semaphore) Available() int {
 
 // Waiting returns the number of acquirers in the queue.
 func (s *Semaphore) Waiting() int {
+	s.made()
 	s.lock <- struct{}{}
 	n := s.waiters.len
 	<-s.lock
@@ -287,5 +307,6 @@ func (s *Semaphore) Waiting() int {
 
 // Capacity returns the number of permits the semaphore was made with.
 func (s *Semaphore) Capacity() int {
+	s.made()
 	return s.capacity
 }

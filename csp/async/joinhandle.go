@@ -1,0 +1,147 @@
+package async
+
+import "context"
+
+// A JoinHandle is the handle Spawn returns: tokio's JoinHandle. Join waits
+// for the task's output from a goroutine, PollJoin waits for it from another
+// task, Abort cancels the task, Wake has it polled again. Dropping a
+// JoinHandle (forgetting it) lets the task run on, detached. A JoinHandle is a small value; copies refer to
+// the same task. The zero JoinHandle refers to no task and must not be
+// used.
+type JoinHandle[T any] struct {
+	t interface {
+		runnable
+		res() *result[T]
+		abort()
+	}
+}
+
+func (t *result[T]) res() *result[T] { return t }
+
+// made panics if h is the zero JoinHandle.
+func (h JoinHandle[T]) made() {
+	if h.t == nil {
+		panic("async: zero JoinHandle used: it refers to no task (JoinHandles come from Spawn)")
+	}
+}
+
+// Join waits until the task completes and returns its output. The error is
+// nil if the task returned Ready, a *csp.PanicError (with the task's stack)
+// if its Poll panicked, ErrAborted if it was aborted first, ErrClosed if
+// its executor stopped before it completed, or ctx.Err() if ctx ended
+// first. Abandoning a Join leaves the task running. Any number of
+// goroutines may Join the same task.
+func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
+	h.made()
+	t := h.t.res()
+	s := &t.exec.stripes[t.stripe]
+	s.lock <- struct{}{}
+	if t.state == complete {
+		<-s.lock
+		return t.output()
+	}
+	if t.done == nil {
+		t.done = make(chan struct{})
+	}
+	done := t.done
+	<-s.lock
+	var zero T
+	select {
+	case <-done:
+		return t.output()
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case <-t.exec.stopped:
+		s.lock <- struct{}{}
+		state := t.state
+		<-s.lock
+		if state == complete {
+			return t.output()
+		}
+		return zero, ErrClosed
+	}
+}
+
+// PollJoin is Join for a task that waits for another: the JoinHandle as a
+// future (in Rust, handle.await). It returns the output and true once the
+// task is complete; otherwise it registers cx's waker, which the task wakes
+// when it completes, and returns false. One task at a time may wait on a
+// handle: the last waker registered is the one woken.
+func (h JoinHandle[T]) PollJoin(cx *Context) (T, error, bool) {
+	h.made()
+	t := h.t.res()
+	s := &t.exec.stripes[t.stripe]
+	s.lock <- struct{}{}
+	if t.state == complete {
+		<-s.lock
+		v, err := t.output()
+		return v, err, true
+	}
+	t.joinWaker = cx.Waker()
+	<-s.lock
+	var zero T
+	return zero, nil, false
+}
+
+// Abort cancels the task: tokio's JoinHandle::abort. A task waiting for a
+// wake is dropped at once, on the calling goroutine (its Drop runs, so it
+// gives back its timers and registrations). A task that is queued or being
+// polled is polled to the end of that poll, then dropped. A task that
+// already completed keeps its output. Join then reports ErrAborted, or the
+// output if the task completed first.
+func (h JoinHandle[T]) Abort() {
+	h.made()
+	h.t.abort()
+}
+
+// Wake wakes the task as its own Waker would: it is polled again, unless
+// it has completed (then nothing happens). It is for whoever spawned a task
+// and must have it look at something it does not wait on, a shutdown flag
+// say: the task sees a poll in which what it waits for has not changed,
+// which futures tolerate.
+func (h JoinHandle[T]) Wake() {
+	h.made()
+	h.t.Wake()
+}
+
+// output returns a complete task's result. It is called after the caller
+// saw the complete state under the stripe lock, or after done was closed;
+// either way the fields no longer change.
+func (t *result[T]) output() (T, error) {
+	var zero T
+	switch t.ending {
+	case endPanicked:
+		return zero, t.panicked
+	case endAborted:
+		return zero, ErrAborted
+	case endClosed:
+		return zero, ErrClosed
+	}
+	return t.out, nil
+}
+
+// JoinAll is a future that waits for every task in Handles, in order:
+// futures::future::join_all, in a form that allocates nothing per task.
+// As each task completes, Each (if set) is called with its index and what
+// Join would return; the handle is then cleared, so the task can be
+// collected. It is ready once all are complete.
+type JoinAll[T any] struct {
+	Handles []JoinHandle[T]
+	Each    func(i int, v T, err error)
+	next    int
+}
+
+// Poll implements Future.
+func (j *JoinAll[T]) Poll(cx *Context) (struct{}, bool) {
+	for ; j.next < len(j.Handles); j.next++ {
+		v, err, ok := j.Handles[j.next].PollJoin(cx)
+		if !ok {
+			return struct{}{}, false
+		}
+		if j.Each != nil {
+			j.Each(j.next, v, err)
+		}
+		j.Handles[j.next] = JoinHandle[T]{}
+	}
+	return struct{}{}, true
+}

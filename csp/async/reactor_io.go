@@ -1,0 +1,92 @@
+package async
+
+import "fmt"
+
+// The reactor's I/O driver, as the futures see it: registrations of file
+// descriptors, whose readiness wakes their wakers (see Reactor).
+
+// Register starts watching fd and wakes w each time fd becomes ready for
+// one of interest (edge-triggered, see Reactor). The fd must be in
+// non-blocking mode, and must be deregistered before it is closed.
+func (r *Reactor) Register(fd int, interest Interest, w Waker) error {
+	r.made()
+	if fd < 0 {
+		return fmt.Errorf("async: Register(%d): negative file descriptor", fd)
+	}
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	if r.closed {
+		return ErrClosed
+	}
+	if fd >= len(r.fds) {
+		r.fds = append(r.fds, make([]fdEntry, max(fd+1, 2*len(r.fds))-len(r.fds))...)
+	}
+	if r.fds[fd].used {
+		return fmt.Errorf("async: Register(%d): already registered", fd)
+	}
+	if err := r.p.add(fd, interest); err != nil {
+		return err
+	}
+	r.fds[fd] = fdEntry{waker: w, interest: interest, used: true}
+	r.nfds++
+	return nil
+}
+
+// Reregister changes the interest and the waker of a registered fd. A
+// change of waker alone costs no system call; a change of interest re-arms
+// the edge, so a descriptor already ready for the new interest wakes w at
+// once.
+func (r *Reactor) Reregister(fd int, interest Interest, w Waker) error {
+	r.made()
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	e, err := r.entry(fd)
+	if err != nil {
+		return err
+	}
+	if e.interest != interest {
+		if err := r.p.mod(fd, interest); err != nil {
+			return err
+		}
+		e.interest = interest
+	}
+	e.waker = w
+	return nil
+}
+
+// Deregister stops watching fd. Once it returns, the reactor no longer
+// looks up fd's waker, so the descriptor may be closed and its number
+// reused by a new registration; a wake already on its way (looked up just
+// before) may still arrive once, as a spurious wake.
+func (r *Reactor) Deregister(fd int) error {
+	r.made()
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	e, err := r.entry(fd)
+	if err != nil {
+		return err
+	}
+	*e = fdEntry{}
+	r.nfds--
+	return r.p.del(fd)
+}
+
+// entry returns fd's registration. The caller holds the lock.
+func (r *Reactor) entry(fd int) (*fdEntry, error) {
+	if r.closed {
+		return nil, ErrClosed
+	}
+	if fd < 0 || fd >= len(r.fds) || !r.fds[fd].used {
+		return nil, ErrNotRegistered
+	}
+	return &r.fds[fd], nil
+}
+
+// Registered returns the number of registered file descriptors.
+func (r *Reactor) Registered() int {
+	r.made()
+	r.lock <- struct{}{}
+	n := r.nfds
+	<-r.lock
+	return n
+}
