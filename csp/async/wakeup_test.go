@@ -330,7 +330,14 @@ func runWakeupRound(t *testing.T, c Config, drive bool, seed uint64) {
 			t.Fatal(err)
 		}
 	}
+	var fds []int // closed at the end of the round, so that rounds do not add up
+	defer func() {
+		for _, fd := range fds {
+			closeFD(fd)
+		}
+	}()
 	hold := newReactorHold(t, r)
+	fds = append(fds, hold.gate, hold.opener)
 	peers := make([]int, actors)
 	shared := make([]*actorShared, actors)
 	handles := make([]JoinHandle[int], actors)
@@ -340,7 +347,7 @@ func runWakeupRound(t *testing.T, c Config, drive bool, seed uint64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { closeFD(a); closeFD(b) })
+		fds = append(fds, a, b)
 		peers[i] = b
 		shared[i] = &actorShared{lock: make(chan struct{}, 1)}
 		handles[i] = Spawn[int](e, actor{sh: shared[i], quiet: quiet, r: r, fd: a, rng: rand.New(rand.NewPCG(seed, uint64(i)))})
@@ -562,13 +569,14 @@ type reactorHold struct {
 	entered, let chan struct{}
 }
 
+// newReactorHold registers a socketpair's end with r as the gate; the
+// caller closes h.gate and h.opener.
 func newReactorHold(t *testing.T, r *Reactor) *reactorHold {
 	gate, opener, err := socketpair()
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &reactorHold{t: t, r: r, gate: gate, opener: opener, entered: make(chan struct{}, 1), let: make(chan struct{})}
-	t.Cleanup(func() { closeFD(gate); closeFD(opener) })
 	if err := r.Register(gate, Readable, NewWaker(WakerFunc(func() {
 		h.entered <- struct{}{}
 		<-h.let
