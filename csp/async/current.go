@@ -124,7 +124,7 @@ func (c *currentThread) askHelp() {
 // list or among those the driver took from it.
 func (c *currentThread) queued() bool {
 	q := &c.driver.e.queue
-	return len(q.ch) > 0 || len(c.driver.local) > 0 || q.overflowed() > 0
+	return len(q.ch) > 0 || len(c.driver.local) > 0 || q.overflowed()
 }
 
 // unparkDriver makes sure the driver will look at the run queue: it wakes

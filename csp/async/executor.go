@@ -40,6 +40,8 @@ type Executor struct {
 	current *currentThread // the current-thread executor's state; nil with a pool
 
 	stopping // shutdown.go
+
+	joinSlots chan chan struct{} // free list of the channels Join waits on
 }
 
 const stripes = 256
@@ -87,7 +89,7 @@ func NewExecutor(c Config) *Executor {
 	if c.Queue <= 0 {
 		c.Queue = defaultQueue
 	}
-	e := &Executor{queue: newRunQueue(c.Queue)}
+	e := &Executor{queue: newRunQueue(c.Queue), joinSlots: make(chan chan struct{}, joinSlots)}
 	for i := range e.stripes {
 		e.stripes[i].lock = make(chan struct{}, 1)
 	}
@@ -116,6 +118,39 @@ func NewExecutor(c Config) *Executor {
 		}
 	}
 	return e
+}
+
+// joinSlots is how many channels for Join the executor keeps for reuse:
+// enough for as many goroutines joining at once as a program is likely to
+// have, few enough to cost nothing worth counting.
+const joinSlots = 64
+
+// joinSlot returns a channel with one free slot for a goroutine in Join to
+// wait on, from the free list if it has one.
+func (e *Executor) joinSlot() chan struct{} {
+	select {
+	case c := <-e.joinSlots:
+		return c
+	default:
+		return make(chan struct{}, 1)
+	}
+}
+
+// joined is what a goroutine in Join does with the channel it waited on,
+// once woken: a channel that brought a token is empty again and is given
+// back; a closed one is left to the collector.
+func (e *Executor) joined(c chan struct{}, token bool) {
+	if token {
+		e.freeJoinSlot(c)
+	}
+}
+
+// freeJoinSlot gives back a channel from joinSlot once it is empty again.
+func (e *Executor) freeJoinSlot(c chan struct{}) {
+	select {
+	case e.joinSlots <- c:
+	default: // the free list is full: let the collector have it
+	}
 }
 
 // made panics if e is a zero Executor. stop is set by NewExecutor and never

@@ -1,6 +1,9 @@
 package async
 
-import "context"
+import (
+	"context"
+	"runtime"
+)
 
 // A JoinHandle is the handle Spawn returns: tokio's JoinHandle. Join waits
 // for the task's output from a goroutine, PollJoin waits for it from another
@@ -31,35 +34,78 @@ func (h JoinHandle[T]) made() {
 // its executor stopped before it completed, or ctx.Err() if ctx ended
 // first. Abandoning a Join leaves the task running. Any number of
 // goroutines may Join the same task.
+//
+// The goroutines in Join wait on a channel from the executor's free list,
+// given back once the task is joined, so that a spawned task and its Join
+// cost one allocation, the task: the completion sends the one goroutine
+// waiting a token, and closes the channel (which is then not reused) when
+// there are several.
 func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 	h.made()
 	t := h.t.res()
-	s := &t.exec.stripes[t.stripe]
-	s.lock <- struct{}{}
+	s := t.lock()
 	if t.state == complete {
-		<-s.lock
+		s.release()
 		return t.output()
 	}
+	// A task just spawned is most often about to be polled by a worker
+	// woken onto this very processor: yielding once lets it finish first,
+	// and spares this goroutine a park and the task's completion a wake.
+	s.release()
+	runtime.Gosched()
+	s = t.lock()
+	if t.state == complete {
+		s.release()
+		return t.output()
+	}
+	e := t.exec
 	if t.done == nil {
-		t.done = make(chan struct{})
+		t.done = e.joinSlot()
 	}
-	done := t.done
-	<-s.lock
-	var zero T
-	select {
-	case <-done:
-		return t.output()
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	case <-t.exec.stopped:
-		s.lock <- struct{}{}
-		state := t.state
-		<-s.lock
-		if state == complete {
+	wait := t.done
+	t.waiting++
+	s.release()
+	var gaveUp error
+	if done := ctx.Done(); done == nil {
+		// A context that never ends: one case fewer to wait on.
+		select {
+		case _, token := <-wait:
+			e.joined(wait, token)
 			return t.output()
+		case <-e.stopped:
+			gaveUp = ErrClosed
 		}
-		return zero, ErrClosed
+	} else {
+		select {
+		case _, token := <-wait:
+			e.joined(wait, token)
+			return t.output()
+		case <-done:
+			gaveUp = ctx.Err()
+		case <-e.stopped:
+			gaveUp = ErrClosed
+		}
 	}
+	s = t.lock()
+	if t.state == complete {
+		// Counted by the completion: its token, or the close, is on the
+		// way, and the output wins.
+		s.release()
+		_, token := <-wait
+		e.joined(wait, token)
+		return t.output()
+	}
+	t.waiting--
+	last := t.waiting == 0
+	if last {
+		t.done = nil // nobody waits: the completion will not use it
+	}
+	s.release()
+	if last {
+		e.freeJoinSlot(wait)
+	}
+	var zero T
+	return zero, gaveUp
 }
 
 // PollJoin is Join for a task that waits for another: the JoinHandle as a

@@ -24,21 +24,20 @@ func (e *Executor) work() {
 
 // next returns the next task to poll, waiting for one, or nil when the
 // executor stops.
+//
+// A worker parks on a plain receive from the run queue's channel, not on a
+// select with the stop: a select locks every channel it waits on, and the
+// park is on every task's path. The stop reaches a parked worker as a
+// nudge (see stopGoroutines), after which tryNext sees it.
 func (w *worker) next() runnable {
-	e := w.e
 	for {
-		if r := w.tryNext(); r != nil {
+		r := w.tryNext()
+		if r != nil || isClosed(w.e.stop) {
 			return r
 		}
-		// Nothing queued (or stopping): park until a push or the stop.
-		select {
-		case r := <-e.queue.ch:
-			if r != nil {
-				return r
-			}
-			// A nudge: look at the overflow list again.
-		case <-e.stop:
-			return nil
+		if r := <-w.e.queue.ch; r != nil {
+			return r
 		}
+		// A nudge: look at the overflow list, and at the stop, again.
 	}
 }

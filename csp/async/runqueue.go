@@ -22,6 +22,11 @@ type runQueue struct {
 	overflowLock chan struct{} // guards overflow and overflowHead
 	overflow     []runnable
 	overflowHead int
+	// overflowing holds a token whenever the overflow list is not empty
+	// (and, for a moment, after it was emptied), so that a taker finds an
+	// empty list without taking its lock: the token is left after each
+	// append and taken, under the lock, by the taker that empties the list.
+	overflowing chan struct{}
 }
 
 // runnable is a task as the run queue sees it.
@@ -36,7 +41,11 @@ const (
 )
 
 func newRunQueue(capacity int) runQueue {
-	return runQueue{ch: make(chan runnable, capacity), overflowLock: make(chan struct{}, 1)}
+	return runQueue{
+		ch:           make(chan runnable, capacity),
+		overflowLock: make(chan struct{}, 1),
+		overflowing:  make(chan struct{}, 1),
+	}
 }
 
 // push queues r and reports true, or reports false without queueing it if
@@ -59,6 +68,10 @@ func (q *runQueue) push(r runnable, stop chan struct{}) bool {
 	q.overflowLock <- struct{}{}
 	q.overflow = append(q.overflow, r)
 	<-q.overflowLock
+	select {
+	case q.overflowing <- struct{}{}:
+	default: // there already
+	}
 	q.nudge()
 	return true
 }
@@ -78,12 +91,11 @@ func (q *runQueue) nudge() {
 // run queue full, before it appends to the overflow list.
 var testHookOverflow func()
 
-// overflowed returns the number of tasks in the overflow list.
-func (q *runQueue) overflowed() int {
-	q.overflowLock <- struct{}{}
-	n := len(q.overflow) - q.overflowHead
-	<-q.overflowLock
-	return n
+// overflowed reports whether the overflow list may hold tasks. It never
+// reports false while it holds some, except between a push's append and
+// its token, after which the push makes sure a taker looks.
+func (q *runQueue) overflowed() bool {
+	return len(q.overflowing) > 0
 }
 
 // A worker is the state of one goroutine that takes tasks from the run
@@ -139,6 +151,9 @@ func (w *worker) tryNext() runnable {
 // reports whether there were any.
 func (w *worker) takeOverflow() bool {
 	q := &w.e.queue
+	if !q.overflowed() {
+		return false
+	}
 	q.overflowLock <- struct{}{}
 	n := min(len(q.overflow)-q.overflowHead, overflowBatch)
 	for i := range n {
@@ -150,6 +165,10 @@ func (w *worker) takeOverflow() bool {
 	switch {
 	case !more:
 		q.overflow, q.overflowHead = q.overflow[:0], 0
+		select {
+		case <-q.overflowing:
+		default:
+		}
 	case q.overflowHead > cap(q.overflow)/2:
 		rest := copy(q.overflow, q.overflow[q.overflowHead:])
 		clear(q.overflow[rest:])

@@ -34,6 +34,16 @@ func newStopping(goroutines int) stopping {
 	return s
 }
 
+// isClosed reports whether c is closed: a look that never blocks.
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
 // exited is what a worker or helper does last.
 func (s *stopping) exited() { s.gone <- struct{}{} }
 
@@ -114,8 +124,14 @@ func (e *Executor) stopGoroutines() {
 	select {
 	case <-e.stopToken:
 		close(e.stop)
-		for range e.goroutines {
-			<-e.gone
+		// A worker parked on the run queue sees the stop once a nudge
+		// wakes it; nudges left in the channel are never taken.
+		for n := 0; n < e.goroutines; {
+			select {
+			case <-e.gone:
+				n++
+			case e.queue.ch <- nil:
+			}
 		}
 		close(e.stopped)
 	default:

@@ -139,14 +139,15 @@ func (h *header) completeLocked(s *stripe, how ending, pe *csp.PanicError) joine
 	}
 	h.state, h.ending, h.panicked = complete, how, pe
 	s.live--
-	j := joiners{done: h.done, task: h.joinWaker, drained: s.closing && s.live == 0}
-	h.joinWaker = Waker{}
+	j := joiners{done: h.done, waiting: h.waiting, task: h.joinWaker, drained: s.closing && s.live == 0}
+	h.done, h.waiting, h.joinWaker = nil, 0, Waker{}
 	return j
 }
 
 // joiners is whom a completion must tell, once the stripe lock is released.
 type joiners struct {
-	done    chan struct{} // the goroutines in Join
+	done    chan struct{} // what the goroutines in Join wait on
+	waiting uint32        // how many do
 	task    Waker         // the task in PollJoin
 	drained bool          // the completion left a closing stripe with no live task
 }
@@ -154,8 +155,11 @@ type joiners struct {
 // tell wakes the joiners of a task that has just completed. It is called
 // with no lock held, since the joining task's wake takes a stripe lock.
 func (j joiners) tell(e *Executor) {
-	if j.done != nil {
-		close(j.done)
+	switch {
+	case j.waiting == 1:
+		j.done <- struct{}{} // its one slot is empty: nobody else sends on it
+	case j.waiting > 1:
+		close(j.done) // one token would wake only one of them
 	}
 	j.task.Wake()
 	if j.drained {

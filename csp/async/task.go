@@ -38,8 +38,9 @@ type header struct {
 	stripe    uint8     // which of exec.stripes guards this task
 	aborted   bool      // Abort was called; guarded by the stripe lock
 	ending    ending    // how the task completed; set before state becomes complete
+	waiting   uint32    // goroutines waiting in Join on done; guarded by the stripe lock
 	panicked  *csp.PanicError
-	done      chan struct{} // made by the first Join that has to wait; closed at completion
+	done      chan struct{} // what the goroutines in Join wait on, while any do
 	joinWaker Waker         // the task waiting in PollJoin, if any
 }
 

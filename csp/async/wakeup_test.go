@@ -551,15 +551,6 @@ func runWakeupRound(t *testing.T, c Config, drive bool, seed uint64) {
 	}
 }
 
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
 // A reactorHold holds the reactor's goroutine up in a waker, so that what
 // happens meanwhile piles up for the reactor to find all at once.
 type reactorHold struct {
