@@ -9,23 +9,6 @@ import (
 	"time"
 )
 
-// Why a connection ends, where the server ends it on purpose.
-const (
-	// reasonShutdown: shutting down, nothing begun and nothing arrived.
-	reasonShutdown = "shutdown"
-	// reasonCut: Shutdown's deadline cut a line that had not finished
-	// arriving.
-	reasonCut = "shutdown: line unfinished at the drain deadline"
-	// reasonTooLong: the client sent a line longer than MaxLineBytes.
-	reasonTooLong = "line too long"
-)
-
-// What the server says before it ends a connection on purpose.
-const (
-	msgTooLong = "ERR line too long\n"
-	msgBusy    = "ERR server busy\n"
-)
-
 // errNothingArrived is what a look at the socket (session.look) finds when
 // the client has sent nothing the server has not read.
 var errNothingArrived = errors.New("echo: nothing arrived")
@@ -38,10 +21,11 @@ const readSize = 4096
 // connections reading at the same moment, not all of them.
 const freeBuffers = 64
 
+// conn is a connection served by a goroutine of its own (see goroutines).
 type conn struct {
 	id     uint64
 	nc     net.Conn
-	start  int64 // Unix ns; kept small, as every idle connection holds it
+	start  int64 // on the server's clock
 	lines  int64
 	bytes  int64
 	thread int // OS thread id in ModeThread
@@ -53,30 +37,32 @@ type conn struct {
 // idle connection small.
 func (c *conn) remote() string { return c.nc.RemoteAddr().String() }
 
-func newConn(id uint64, nc net.Conn) *conn {
-	return &conn{id: id, nc: nc, start: time.Now().UnixNano()}
+func newConn(id uint64, nc net.Conn, start int64) *conn {
+	return &conn{id: id, nc: nc, start: start}
 }
 
 // session is one connection's reading state. It lives on the heap, in the
 // connection's own allocation, so that the frames under an idle
-// connection's wait stay small (see read).
+// connection's wait stay small (see read). Its times are on the server's
+// clock.
 type session struct {
 	s         *Server
 	c         *conn
 	f         framer
 	raw       syscall.RawConn // nil for connections that are not sockets
-	lineStart int64           // when the partial line began, in Unix ns
-	deadline  time.Time       // the read deadline wanted for the current read
-	readSet   int64           // the read deadline last set on the connection, in Unix ns (0: none)
+	lineStart int64           // when the partial line began
+	deadline  int64           // the read deadline wanted for the current read
+	readSet   int64           // the read deadline last set on the connection (0: none)
 	writeSet  int64           // the write deadline last set, likewise
+	why       endReason       // why the connection ends if deadline passes
 	draining  bool            // shutdown has begun
 	look      bool            // read only what has arrived, without waiting (see prepare)
 
 	// readRaw's state, kept here so that its callback allocates nothing.
-	readFn     func(fd uintptr) bool
+	needBuffer bool
 	n          int
 	errno      error
-	needBuffer bool
+	readFn     func(fd uintptr) bool
 }
 
 // newSession sets up c's reading state.
@@ -93,7 +79,7 @@ func (s *Server) newSession(c *conn) *session {
 }
 
 // loop echoes complete lines until the connection ends and returns why it
-// ended.
+// ended (and the error, for the error reasons).
 //
 // Before each read it sets the read deadline (the idle timeout, or the line
 // timeout once a line has begun) and only then looks at the shutdown
@@ -107,14 +93,14 @@ func (s *Server) newSession(c *conn) *session {
 // frames under a deadline update (the timer heap, waking a thread) take
 // most of those 2 KiB; TestIdleConnectionKeepsItsFirstStack checks that
 // what is left is enough.
-func (ss *session) loop() string {
+func (ss *session) loop() (endReason, error) {
 	for {
 		if ss.prepare() {
 			// Set from here, the shallowest frame that can: the runtime's
 			// timer code under SetReadDeadline is deep.
-			ss.c.nc.SetReadDeadline(ss.deadline)
+			ss.c.nc.SetReadDeadline(ss.s.policy.at(ss.deadline))
 		}
-		if !ss.draining && isClosed(ss.s.shutdown) {
+		if !ss.draining && ss.s.policy.shuttingDown() {
 			ss.draining = true // prepare again: the deadline depends on it
 			continue
 		}
@@ -131,12 +117,12 @@ func (ss *session) loop() string {
 				ss.c.bytes += int64(len(lines))
 			}
 			if tooLong {
-				return reasonTooLong
+				return endTooLong, nil
 			}
 		}
 		if err != nil {
-			if reason := ss.readFailure(err); reason != "" {
-				return reason
+			if why, err := ss.readFailure(err); why != notEnded {
+				return why, err
 			}
 		}
 	}
@@ -151,7 +137,7 @@ func (ss *session) frame(n int) ([]byte, int, bool) {
 	began := f.partial()
 	lines, count, tooLong := f.commit(n)
 	if f.partial() && (!began || count > 0) {
-		ss.lineStart = time.Now().UnixNano() // a new line has begun
+		ss.lineStart = ss.s.policy.now() // a new line has begun
 	}
 	return lines, count, tooLong
 }
@@ -170,24 +156,19 @@ func (ss *session) frame(n int) ([]byte, int, bool) {
 //
 //go:noinline
 func (ss *session) prepare() (set bool) {
-	s, f := ss.s, &ss.f
+	p, f := &ss.s.policy, &ss.f
 	ss.look = ss.draining && !f.partial()
 	if ss.look {
 		return false
 	}
 	if f.partial() {
-		ss.deadline = time.Unix(0, ss.lineStart).Add(s.cfg.LineTimeout)
+		ss.deadline, ss.why = p.deadline(endLineTimeout, ss.lineStart, ss.draining)
 	} else {
-		ss.deadline = time.Now().Add(s.cfg.IdleTimeout)
+		ss.deadline, ss.why = p.deadline(endIdleTimeout, p.now(), ss.draining)
 	}
-	if ss.draining {
-		if d := s.drainDeadline; !d.IsZero() && d.Before(ss.deadline) {
-			ss.deadline = d
-		}
-	}
-	want := ss.deadline.UnixNano()
+	want := ss.deadline
 	if want != ss.readSet && (f.partial() || ss.draining ||
-		want < ss.readSet || time.Duration(want-ss.readSet) > slack(s.cfg.IdleTimeout)) {
+		want < ss.readSet || time.Duration(want-ss.readSet) > slack(time.Duration(p.idle))) {
 		// An idle deadline is moved only when it has fallen behind by
 		// more than the slack, so most lines cost no timer update.
 		ss.readSet = want
@@ -207,57 +188,42 @@ func (ss *session) read() (int, error) {
 	return ss.c.nc.Read(ss.f.space())
 }
 
-// readFailure says why a read error ends the connection, or returns "" to
-// read on (the shutdown has just woken the reader).
+// readFailure says why a read error ends the connection, or returns
+// notEnded to read on (the shutdown has just woken the reader).
 //
 //go:noinline
-func (ss *session) readFailure(err error) string {
-	s, f := ss.s, &ss.f
+func (ss *session) readFailure(err error) (endReason, error) {
+	p := &ss.s.policy
 	switch {
 	case errors.Is(err, errNothingArrived):
-		return reasonShutdown
+		return endShutdown, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		ss.readSet = 0 // the shutdown may have moved it: set it anew
-		if isClosed(s.shutdown) {
-			if !ss.draining || time.Now().Before(ss.deadline) {
-				ss.draining = true // woken by the shutdown, not by our own deadline
-				return ""
-			}
-			if ss.deadline.Equal(s.drainDeadline) {
-				return reasonCut
-			}
+		if p.shuttingDown() && (!ss.draining || p.now() < ss.deadline) {
+			ss.draining = true // woken by the shutdown, not by our own deadline
+			return notEnded, nil
 		}
-		if f.partial() {
-			return "line timeout"
-		}
-		return "idle timeout"
+		return ss.why, nil
 	case errors.Is(err, io.EOF):
-		return "client closed"
-	case isClosed(s.force):
-		return reasonCut
-	case errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
-		return "closed by server"
+		return endClientClosed, nil
+	case isClosed(p.force), errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
+		return p.cutReason(), nil // the serve loop closed it
 	default:
-		return "read error: " + err.Error()
+		return endReadError, err
 	}
 }
 
-// write writes p within the write timeout, or by the drain deadline if that
+// write writes lines within the write timeout, or by the drain deadline if that
 // comes first while shutting down. Like the idle deadline, the write
 // deadline is moved only when it has fallen behind by more than the slack.
-func (ss *session) write(p []byte) error {
-	s := ss.s
-	deadline := time.Now().Add(s.cfg.WriteTimeout)
-	if ss.draining { // only then may drainDeadline be read
-		if d := s.drainDeadline; !d.IsZero() && d.Before(deadline) {
-			deadline = d
-		}
-	}
-	if want := deadline.UnixNano(); time.Duration(want-ss.writeSet) > slack(s.cfg.WriteTimeout) || want < ss.writeSet {
-		ss.c.nc.SetWriteDeadline(deadline)
+func (ss *session) write(lines []byte) error {
+	p := &ss.s.policy
+	want, _ := p.deadline(endWriteTimeout, p.now(), ss.draining)
+	if time.Duration(want-ss.writeSet) > slack(time.Duration(p.write)) || want < ss.writeSet {
+		ss.c.nc.SetWriteDeadline(p.at(want))
 		ss.writeSet = want
 	}
-	_, err := ss.c.nc.Write(p)
+	_, err := ss.c.nc.Write(lines)
 	return err
 }
 
@@ -269,85 +235,12 @@ func slack(timeout time.Duration) time.Duration {
 	return min(timeout/16, time.Second)
 }
 
-func writeFailure(err error) string {
+func writeFailure(err error) (endReason, error) {
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return "write timeout"
+		return endWriteTimeout, nil
 	case errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrClosedPipe):
-		return "closed by server"
+		return endClosedByServer, nil
 	}
-	return "write error: " + err.Error()
-}
-
-// closeConn closes a connection that ended for reason. Where the server
-// ends it by its own choice (shutdown, line too long; server busy is in
-// reject) it makes sure what it wrote reaches the client: it says why, if
-// there is a why to say, and lingers (see linger). The other ends are plain
-// closes: the client has gone, or a timeout has decided and closing is the
-// point.
-func (s *Server) closeConn(c *conn, reason string) {
-	switch reason {
-	case reasonShutdown:
-		s.linger(c)
-	case reasonTooLong:
-		s.sayAndLinger(c, msgTooLong)
-	}
-	c.nc.Close()
-}
-
-// sayAndLinger writes a last line to the client and lingers.
-func (s *Server) sayAndLinger(c *conn, line string) {
-	c.nc.SetWriteDeadline(s.lingerDeadline())
-	if _, err := io.WriteString(c.nc, line); err != nil {
-		return
-	}
-	s.linger(c)
-}
-
-// linger prepares a connection for its close. Closing a socket that has
-// unread input makes the kernel answer with a reset instead of the end of
-// the stream: the client may then see an error in place of the end, and
-// whatever the server wrote that had not yet left is lost. So linger sends
-// the end of the stream first (CloseWrite: the client reads all that was
-// written, then EOF) and reads and drops what the client still sends,
-// until the client closes or Config.LingerTimeout passes (the drain deadline, if
-// shutting down and that is sooner). A connection that cannot half-close
-// (net.Pipe) is left as it is: its writes completed only when read, so it
-// has nothing in flight to lose.
-func (s *Server) linger(c *conn) {
-	cw, ok := c.nc.(interface{ CloseWrite() error })
-	if !ok {
-		return
-	}
-	if s.beforeEnd != nil {
-		s.beforeEnd(c.remote())
-	}
-	if cw.CloseWrite() != nil {
-		return
-	}
-	deadline := s.lingerDeadline()
-	c.nc.SetReadDeadline(deadline)
-	var sink [512]byte
-	for {
-		_, err := c.nc.Read(sink[:])
-		switch {
-		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(deadline):
-			c.nc.SetReadDeadline(deadline) // the shutdown's wake-up moved it
-		default:
-			return
-		}
-	}
-}
-
-// lingerDeadline is when a connection ended on purpose stops lingering.
-func (s *Server) lingerDeadline() time.Time {
-	deadline := time.Now().Add(s.cfg.LingerTimeout)
-	if !isClosed(s.shutdown) {
-		return deadline // and drainDeadline may not be read yet
-	}
-	if d := s.drainDeadline; !d.IsZero() && d.Before(deadline) {
-		deadline = d
-	}
-	return deadline
+	return endWriteError, err
 }

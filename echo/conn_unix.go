@@ -5,7 +5,8 @@ package echo
 import (
 	"io"
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // rawReadFunc is readRaw's callback (see tryRead), made once per connection.
@@ -85,12 +86,12 @@ func (ss *session) tryRead(fd uintptr) bool {
 		return true
 	}
 	for {
-		ss.n, ss.errno = syscall.Read(int(fd), f.space())
-		if ss.errno != syscall.EINTR {
+		ss.n, ss.errno = unix.Read(int(fd), f.space())
+		if ss.errno != unix.EINTR {
 			break
 		}
 	}
-	if ss.errno == syscall.EAGAIN {
+	if ss.errno == unix.EAGAIN {
 		f.release()
 		return false
 	}

@@ -3,7 +3,8 @@ package echo
 import (
 	"encoding/binary"
 	"fmt"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // unread returns how many bytes wait in s's receive queue, received and not
@@ -39,21 +40,21 @@ func queues(s sockID) (recv, send int, err error) {
 		rqueueAt         = 56 // idiag_rqueue in struct inet_diag_msg
 		wqueueAt         = 60 // idiag_wqueue
 	)
-	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, netlinkSockDiag)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, netlinkSockDiag)
 	if err != nil {
 		return 0, 0, fmt.Errorf("queues: %w", err)
 	}
-	defer syscall.Close(fd)
-	syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &syscall.Timeval{Sec: 5})
+	defer unix.Close(fd)
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5})
 
 	ne := binary.NativeEndian
 	req := make([]byte, headerLen+requestLen)
 	ne.PutUint32(req[0:], uint32(len(req)))
 	ne.PutUint16(req[4:], sockDiagByFamily)
-	ne.PutUint16(req[6:], syscall.NLM_F_REQUEST) // one socket, by its id
+	ne.PutUint16(req[6:], unix.NLM_F_REQUEST) // one socket, by its id
 	ne.PutUint32(req[8:], 1)
 	r := req[headerLen:]
-	r[0], r[1] = syscall.AF_INET, syscall.IPPROTO_TCP
+	r[0], r[1] = unix.AF_INET, unix.IPPROTO_TCP
 	ne.PutUint32(r[4:], ^uint32(0)) // any state
 	id := r[8:]                     // struct inet_diag_sockid
 	binary.BigEndian.PutUint16(id[0:], s.local.Port())
@@ -63,12 +64,12 @@ func queues(s sockID) (recv, send int, err error) {
 	copy(id[20:], rm[:])
 	ne.PutUint32(id[40:], ^uint32(0)) // no cookie
 	ne.PutUint32(id[44:], ^uint32(0))
-	if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return 0, 0, fmt.Errorf("queues: %w", err)
 	}
 
 	buf := make([]byte, 4096)
-	n, _, err := syscall.Recvfrom(fd, buf, 0)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
 	if err != nil {
 		return 0, 0, fmt.Errorf("queues: %w", err)
 	}
@@ -78,7 +79,7 @@ func queues(s sockID) (recv, send int, err error) {
 	switch ne.Uint16(buf[4:]) {
 	case nlmsgError:
 		if errno := -int32(ne.Uint32(buf[headerLen:])); errno != 0 {
-			return 0, 0, fmt.Errorf("queues: %v: %w", s, syscall.Errno(errno))
+			return 0, 0, fmt.Errorf("queues: %v: %w", s, unix.Errno(errno))
 		}
 		return 0, 0, fmt.Errorf("queues: %v: no answer", s)
 	case sockDiagByFamily:

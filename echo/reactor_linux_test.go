@@ -5,11 +5,11 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chansync/chansync/csp/async"
+	"golang.org/x/sys/unix"
 )
 
 // In reactor mode a connection waiting for its client is a task and its
@@ -94,22 +94,22 @@ func newConnByHand(t *testing.T, cfg Config) *connByHand {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := &reactorRuntime{s: srv, reactor: r, epoch: time.Now(), ends: newEndings(), cut: make(chan struct{})}
+	rt := &reactorRuntime{s: srv, reactor: r}
 	srv.limit.TryAcquire() // as the serve loop does
 	h := &connByHand{t: t, srv: srv, book: book, client: fds[1],
-		c:  &rconn{rt: rt, id: 1, fd: int32(fds[0]), start: time.Now().UnixNano(), f: newFramer(srv.cfg.MaxLineBytes, readSize, srv.bufs)},
+		c:  &rconn{rt: rt, id: 1, fd: int32(fds[0]), start: srv.policy.now(), f: newFramer(srv.cfg.MaxLineBytes, readSize, srv.bufs)},
 		cx: async.NewContext(async.NewWaker(async.WakerFunc(func() {}))),
 	}
 	t.Cleanup(func() {
 		if h.c.state != closed {
-			h.c.end("test over")
+			h.c.end(endClosedByServer, nil)
 		}
 		if h.client >= 0 {
-			syscall.Close(h.client)
+			unix.Close(h.client)
 		}
 	})
 	return h
@@ -122,7 +122,7 @@ func (h *connByHand) poll() bool {
 }
 
 func (h *connByHand) send(s string) {
-	if _, err := syscall.Write(h.client, []byte(s)); err != nil {
+	if _, err := unix.Write(h.client, []byte(s)); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -133,11 +133,11 @@ func (h *connByHand) received() (string, bool) {
 	var got []byte
 	buf := make([]byte, 4096)
 	for {
-		n, err := syscall.Read(h.client, buf)
+		n, err := unix.Read(h.client, buf)
 		switch {
 		case n > 0:
 			got = append(got, buf[:n]...)
-		case err == syscall.EAGAIN:
+		case err == unix.EAGAIN:
 			return string(got), false
 		case err == nil:
 			return string(got), true
@@ -173,12 +173,12 @@ func TestReactorConnReadsWhatArrivedBeforeTheShutdown(t *testing.T) {
 	if got, eof := h.received(); got != "hello\n" || !eof {
 		t.Fatalf("the client got %q (EOF %v), want its line and then EOF", got, eof)
 	}
-	syscall.Close(h.client)
+	unix.Close(h.client)
 	h.client = -1
 	if !h.poll() {
 		t.Fatal("still lingering after its client closed")
 	}
-	if r := h.book.endReasons()[1]; r != "shutdown" {
+	if r := h.book.endReasons()[1]; r != endShutdown.String() {
 		t.Fatalf("reason %q, want shutdown", r)
 	}
 }

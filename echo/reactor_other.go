@@ -3,6 +3,7 @@
 package echo
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"runtime"
@@ -13,20 +14,8 @@ func reactorSupported() error {
 	return fmt.Errorf("echo: reactor mode needs Linux (epoll); this is %s", runtime.GOOS)
 }
 
-// reactorRuntime stands in for the Linux one; NewServer refuses reactor
-// mode first, so none is ever made.
-type reactorRuntime struct{ ends endings }
-
-func (s *Server) newReactorRuntime(net.Listener) (*reactorRuntime, error) {
-	return nil, reactorSupported()
+// serveReactor refuses: NewServer refuses reactor mode here first.
+func (s *Server) serveReactor(_ context.Context, ln net.Listener) error {
+	ln.Close()
+	return reactorSupported()
 }
-
-func (*reactorRuntime) close()         {}
-func (*reactorRuntime) cutting()       {}
-func (*reactorRuntime) stopAccepting() {}
-
-func (*reactorRuntime) accept(chan<- socket, chan<- error, <-chan struct{}, chan<- struct{}) {
-	panic("unreachable")
-}
-
-func (*reactorRuntime) spawn(uint64, socket, bool) liveConn { panic("unreachable") }

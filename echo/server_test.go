@@ -294,3 +294,60 @@ func TestServeAfterShutdownAndTwice(t *testing.T) {
 		t.Fatalf("Addr() = %s, want %s", got, addr)
 	}
 }
+
+// ListenAndServe listens on Config.Addr and serves there until Shutdown,
+// then frees the address; an address it cannot listen on is its error, and
+// it serves nothing.
+func TestListenAndServe(t *testing.T) {
+	forEachMode(t, Config{Addr: "127.0.0.1:0"}, func(t *testing.T, cfg Config) {
+		srv, _ := loggedServer(t, cfg)
+		served := make(chan error, 1)
+		go func() { served <- srv.ListenAndServe(context.Background()) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for srv.Addr() == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("ListenAndServe did not start serving within 10s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		addr := srv.Addr().String()
+		c := dial(t, addr)
+		io.WriteString(c, "listening\n")
+		if got := string(readN(t, c, len("listening\n"))); got != "listening\n" {
+			t.Fatalf("echo %q", got)
+		}
+		c.Close()
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Fatalf("Shutdown = %v", err)
+		}
+		if err := <-served; !errors.Is(err, ErrServerClosed) {
+			t.Fatalf("ListenAndServe = %v, want ErrServerClosed", err)
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("ListenAndServe left %s in use: %v", addr, err)
+		}
+		ln.Close()
+	})
+	t.Run("address in use", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		srv, _ := loggedServer(t, Config{Addr: ln.Addr().String()})
+		if err := srv.ListenAndServe(context.Background()); err == nil || errors.Is(err, ErrServerClosed) {
+			t.Fatalf("ListenAndServe on an address in use = %v, want the listen error", err)
+		}
+		if srv.Addr() != nil {
+			t.Fatalf("ListenAndServe served on %v", srv.Addr())
+		}
+	})
+	t.Run("after Shutdown", func(t *testing.T) {
+		srv, _ := loggedServer(t, Config{Addr: "127.0.0.1:0"})
+		srv.Shutdown(context.Background())
+		if err := srv.ListenAndServe(context.Background()); !errors.Is(err, ErrServerClosed) {
+			t.Fatalf("ListenAndServe after Shutdown = %v, want ErrServerClosed", err)
+		}
+	})
+}

@@ -2,10 +2,10 @@
 
 package echo
 
-import "syscall"
+import "golang.org/x/sys/unix"
 
 // setSockoptInt sets an integer socket option on the descriptor a
 // RawConn.Control callback is given.
 func setSockoptInt(fd uintptr, level, opt, value int) error {
-	return syscall.SetsockoptInt(int(fd), level, opt, value)
+	return unix.SetsockoptInt(int(fd), level, opt, value)
 }

@@ -143,8 +143,8 @@ func TestShutdownDeadlineCutsUnfinishedLineOverTCP(t *testing.T) {
 		if got := readAll(t, c); len(got) != 0 {
 			t.Fatalf("got %q, want no echo and EOF", got)
 		}
-		if got := book.endReasons()[1]; got != reasonCut {
-			t.Fatalf("reason %q, want %q", got, reasonCut)
+		if got := book.endReasons()[1]; got != endCut.String() {
+			t.Fatalf("reason %q, want %q", got, endCut)
 		}
 	})
 }

@@ -1,5 +1,5 @@
 package echo
 
-import "syscall"
+import "golang.org/x/sys/unix"
 
-func gettid() int { return syscall.Gettid() }
+func gettid() int { return unix.Gettid() }

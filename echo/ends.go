@@ -1,0 +1,45 @@
+package echo
+
+// ended is what a connection reports to the serve loop when it is over.
+type ended struct {
+	id  uint64
+	why endReason
+}
+
+// endings is where connections report their end to the serve loop, in
+// every mode. A reactor-mode task must not block the goroutine that polls
+// it, so it cannot send on a channel that the loop may not be receiving
+// from at that moment; a connection appends to a list under a one-slot lock
+// instead, and leaves a token in a one-slot signal channel that the loop
+// selects on. A token is left after every append and the loop takes the
+// whole list after each token, so no ending is missed.
+type endings struct {
+	lock   chan struct{} // guards list
+	list   []ended
+	signal chan struct{}
+}
+
+func newEndings() endings {
+	return endings{lock: make(chan struct{}, 1), signal: make(chan struct{}, 1)}
+}
+
+// add reports an ending; it never blocks for long.
+func (e *endings) add(x ended) {
+	e.lock <- struct{}{}
+	e.list = append(e.list, x)
+	<-e.lock
+	select {
+	case e.signal <- struct{}{}:
+	default: // a token is there already
+	}
+}
+
+// take moves every reported ending into into[:0] and returns it.
+func (e *endings) take(into []ended) []ended {
+	e.lock <- struct{}{}
+	into = append(into[:0], e.list...)
+	clear(e.list)
+	e.list = e.list[:0]
+	<-e.lock
+	return into
+}

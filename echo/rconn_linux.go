@@ -1,0 +1,370 @@
+package echo
+
+import (
+	"net/netip"
+	"os"
+
+	"github.com/chansync/chansync/csp/async"
+	"golang.org/x/sys/unix"
+)
+
+// rstate is where a reactor-mode connection stands.
+type rstate uint8
+
+const (
+	// starting: spawned, not yet registered with the reactor.
+	starting rstate = iota
+	// reading: reading what the client sends, until the socket has no
+	// more; a partial line may be held, waiting for its end.
+	reading
+	// writing: writing back the complete lines just read.
+	writing
+	// telling: writing a last line (ERR ...) before ending on purpose.
+	telling
+	// lingering: the end of the stream is sent; reading and dropping what
+	// the client still sends until it closes (see Server.linger).
+	lingering
+	// closed: the connection is over and Poll has returned Ready.
+	closed
+)
+
+// pollBudget bounds the reads and writes of one poll, so that a client
+// that never stops sending cannot keep the others waiting (tokio's
+// cooperative budget). A task that spends it wakes itself and yields.
+const pollBudget = 32
+
+// rconn is one connection in reactor mode: a future whose Poll reads,
+// writes back complete lines and closes, one state at a time, and returns
+// Pending whenever the socket would block. It is stored by value in its
+// task, so a connection is one allocation; while it waits for its client it
+// holds no read buffer (the framer gives it back) and no goroutine, only
+// these fields, its socket, its place in the reactor and its timer.
+//
+// One timer serves every wait: the idle, line and write timeouts, the drain
+// deadline and the linger, each as the server's policy computes it. It is
+// moved only when the deadline it must meet comes before the one it is set
+// for. A later deadline is left for the timer to reach: the poll it then
+// causes sees that the real deadline has not passed and sets the timer
+// again. So a busy connection touches its timer about once per timeout,
+// not once per line, and a timeout never fires early.
+type rconn struct {
+	rt     *reactorRuntime
+	id     uint64
+	remote netip.AddrPort
+	start  int64 // on the server's clock, for the log
+	lines  int64
+	bytes  int64
+	f      framer
+	out    []byte // still to write: lines (in f's buffer) or a last line
+	outN   int    // lines in out when it was set
+	outLen int    // bytes in out when it was set
+
+	// Times on the server's clock.
+	idleFrom  int64 // the idle timeout counts from here: the last read, write or start
+	lineStart int64 // when the partial line began
+	writeFrom int64 // when the write in progress first had to wait; 0 if it has not
+	until     int64 // telling, lingering: when to give up and close
+	armed     int64 // what the timer is set for; 0: not set
+	timer     async.Timer
+
+	fd    int32
+	state rstate
+	// why is the end the server has chosen for the connection, once it
+	// has: endBusy from the start if it was refused over the limit,
+	// endTooLong once a line is (said after the lines before it are
+	// written back), endShutdown once it is idle in a shutdown.
+	why endReason
+	// What has happened since the last look at the clock (see wait).
+	progress  bool // bytes moved
+	lineBegan bool // a partial line began
+}
+
+// Poll runs the connection until it must wait for its socket or its timer,
+// or is over.
+func (c *rconn) Poll(cx *async.Context) (struct{}, bool) {
+	if c.writeExpired() {
+		return struct{}{}, true
+	}
+	for budget := pollBudget; c.state != closed; budget-- {
+		if budget == 0 {
+			cx.Waker().Wake() // poll again once the others have had a turn
+			return struct{}{}, false
+		}
+		blocked := false
+		switch c.state {
+		case starting:
+			c.register(cx)
+		case reading:
+			blocked = c.read()
+		case writing:
+			blocked = c.write()
+		case telling:
+			blocked = c.tell()
+		case lingering:
+			blocked = c.discard()
+		}
+		if blocked && c.wait(cx) {
+			return struct{}{}, false
+		}
+	}
+	return struct{}{}, true
+}
+
+// writeExpired ends a connection whose blocked write has reached its
+// deadline, before the poll tries the write again, and reports whether it
+// did. Go's Write gives up at its deadline without another try, and so
+// must this: Linux takes bytes into a socket's send buffer before it
+// reports the socket writable again (it waits for a third of the buffer to
+// be free), so a try at the deadline often moves a few bytes, and a write
+// finished that way would start the timeout over for the next lines. A
+// client that reads nothing would then be cut a timeout late, or later.
+func (c *rconn) writeExpired() bool {
+	if c.state != writing || c.writeFrom == 0 {
+		return false // not blocked in a write: no clock to look at
+	}
+	deadline, why := c.deadline()
+	if c.rt.s.policy.now() < deadline {
+		return false
+	}
+	c.end(why, nil)
+	return true
+}
+
+// register hands the socket to the reactor, for good: edge-triggered
+// readiness in both directions wakes this task from now on.
+func (c *rconn) register(cx *async.Context) {
+	if err := c.rt.reactor.Register(int(c.fd), async.Readable|async.Writable, cx.Waker()); err != nil {
+		c.end(endRegisterError, err)
+		return
+	}
+	c.idleFrom = c.rt.s.policy.now()
+	if c.why == endBusy {
+		c.endOnPurpose(endBusy)
+		return
+	}
+	c.state = reading
+}
+
+// read reads once and frames what came. It reports true when the socket has
+// nothing more, so the connection must wait.
+func (c *rconn) read() (blocked bool) {
+	f := &c.f
+	began := f.partial()
+	n, err := readFD(c.fd, f.space())
+	if n > 0 {
+		c.progress = true
+		lines, count, tooLong := f.commit(n)
+		if f.partial() && (!began || count > 0) {
+			c.lineBegan = true
+		}
+		if tooLong {
+			c.why = endTooLong
+		}
+		switch {
+		case len(lines) > 0:
+			c.out, c.outN, c.outLen = lines, count, len(lines)
+			c.state = writing
+		case tooLong:
+			c.endOnPurpose(endTooLong)
+		}
+		return false
+	}
+	switch {
+	case err == unix.EAGAIN:
+		f.release() // no buffer held while waiting, unless a line has begun
+		if !f.partial() && c.rt.s.policy.shuttingDown() {
+			// Shutting down, nothing begun, and nothing arrived: the
+			// socket has just been read to the end.
+			c.endOnPurpose(endShutdown)
+			return false
+		}
+		return true
+	case err == nil:
+		c.end(endClientClosed, nil)
+	default:
+		c.end(endReadError, os.NewSyscallError("read", err))
+	}
+	return false
+}
+
+// write writes back the lines read; once they are all written, the
+// connection reads again (or says its line is too long).
+func (c *rconn) write() (blocked bool) {
+	n, err := writeFD(c.fd, c.out)
+	if n > 0 {
+		c.out = c.out[n:]
+		c.progress = true
+	}
+	switch {
+	case len(c.out) == 0:
+		c.lines += int64(c.outN)
+		c.bytes += int64(c.outLen)
+		c.out, c.writeFrom = nil, 0
+		if c.why == endTooLong {
+			c.endOnPurpose(endTooLong)
+			return false
+		}
+		c.state = reading
+	case err == unix.EAGAIN:
+		return true
+	case err != nil:
+		c.end(endWriteError, os.NewSyscallError("write", err))
+	}
+	return false
+}
+
+// wait is where a poll ends when the socket would block. It looks at the
+// clock once: if the state's deadline has passed, the connection times out
+// and wait reports false (the poll goes on, to the end); otherwise it sets
+// the timer if the deadline comes before what the timer is set for, and
+// reports true (Pending: the socket or the timer wakes the task).
+func (c *rconn) wait(cx *async.Context) (pending bool) {
+	p := &c.rt.s.policy
+	now := p.now()
+	if c.progress {
+		c.idleFrom, c.progress = now, false
+	}
+	if c.lineBegan {
+		c.lineStart, c.lineBegan = now, false
+	}
+	if c.state == writing && c.writeFrom == 0 {
+		c.writeFrom = now
+	}
+	deadline, why := c.deadline()
+	if now >= deadline {
+		c.end(why, nil)
+		return false
+	}
+	if c.armed != 0 && now >= c.armed {
+		c.armed = 0 // it has fired, or is about to: set it anew
+	}
+	if c.armed == 0 || deadline < c.armed {
+		c.rt.reactor.ResetTimer(&c.timer, p.at(deadline), cx.Waker())
+		c.armed = deadline
+	}
+	return true
+}
+
+// deadline is when the present wait ends, and the reason the connection
+// ends with then.
+func (c *rconn) deadline() (int64, endReason) {
+	p := &c.rt.s.policy
+	switch c.state {
+	case reading:
+		if c.f.partial() {
+			return p.deadline(endLineTimeout, c.lineStart, p.shuttingDown())
+		}
+		return p.deadline(endIdleTimeout, c.idleFrom, p.shuttingDown())
+	case writing:
+		return p.deadline(endWriteTimeout, c.writeFrom, p.shuttingDown())
+	}
+	return c.until, c.why // telling, lingering
+}
+
+// endOnPurpose starts ending the connection for why, by the server's own
+// choice: it says the last line, if there is one, then lingers.
+func (c *rconn) endOnPurpose(why endReason) {
+	c.why = why
+	if line := why.lastLine(); line != nil {
+		c.state, c.out = telling, line
+		c.until = c.lingerDeadline()
+		return
+	}
+	c.linger()
+}
+
+// tell writes the last line, then lingers.
+func (c *rconn) tell() (blocked bool) {
+	n, err := writeFD(c.fd, c.out)
+	if n > 0 {
+		c.out = c.out[n:]
+	}
+	switch {
+	case len(c.out) == 0:
+		c.out = nil
+		c.linger()
+	case err == unix.EAGAIN:
+		return true
+	case err != nil:
+		c.end(c.why, nil)
+	}
+	return false
+}
+
+// linger sends the end of the stream, so that the client reads everything
+// written and then EOF, and goes on to drop what the client still sends
+// until it closes (see Server.linger: closing with unread input would
+// reset the connection).
+func (c *rconn) linger() {
+	if hook := c.rt.s.beforeEnd; hook != nil {
+		hook(remoteText(c.remote))
+	}
+	if closeWrite(c.fd) != nil {
+		c.end(c.why, nil)
+		return
+	}
+	c.state = lingering
+	c.until = c.lingerDeadline()
+}
+
+// discard reads and drops what the client sends while the connection
+// lingers; the client's end of the stream (or an error) ends it.
+func (c *rconn) discard() (blocked bool) {
+	var sink [1024]byte
+	n, err := readFD(c.fd, sink[:])
+	switch {
+	case n > 0:
+	case err == unix.EAGAIN:
+		return true
+	default:
+		c.end(c.why, nil)
+	}
+	return false
+}
+
+// lingerDeadline is when a connection ended on purpose stops telling or
+// lingering, from now.
+func (c *rconn) lingerDeadline() int64 {
+	p := &c.rt.s.policy
+	d, _ := p.deadline(c.why, p.now(), p.shuttingDown())
+	return d
+}
+
+// end closes the connection and has the server account for its end.
+func (c *rconn) end(why endReason, err error) {
+	registered := c.state != starting
+	c.state = closed
+	r := c.rt.reactor
+	if c.armed != 0 {
+		r.StopTimer(&c.timer)
+	}
+	if registered {
+		r.Deregister(int(c.fd)) // before the close: the number may be reused at once
+	}
+	closeFD(c.fd)
+	c.f.release()
+	rec := endRecord{id: c.id, remote: remoteText(c.remote), lines: c.lines, bytes: c.bytes, start: c.start, why: why, err: err}
+	if c.why == endBusy {
+		rec.why, rec.err = endBusy, nil // refused, whatever ended it
+	}
+	c.rt.s.connEnded(rec)
+}
+
+// Drop ends a connection whose task is abandoned: the serve loop cut it
+// (Abort), or its Poll panicked.
+func (c *rconn) Drop() {
+	if c.state == closed {
+		return
+	}
+	s := c.rt.s
+	why := endClosedByServer
+	switch {
+	case !isClosed(s.cutting):
+		why = endPanicked
+	case c.state == reading:
+		why = s.policy.cutReason()
+	case c.state == telling || c.state == lingering:
+		why = c.why
+	}
+	c.end(why, nil)
+}
