@@ -28,11 +28,6 @@ const (
 	closed
 )
 
-// pollBudget bounds the reads and writes of one poll, so that a client
-// that never stops sending cannot keep the others waiting (tokio's
-// cooperative budget). A task that spends it wakes itself and yields.
-const pollBudget = 32
-
 // rconn is one connection in reactor mode: a future whose Poll reads,
 // writes back complete lines and closes, one state at a time, and returns
 // Pending whenever the socket would block. It is stored by value in its
@@ -80,15 +75,16 @@ type rconn struct {
 }
 
 // Poll runs the connection until it must wait for its socket or its timer,
-// or is over.
+// or is over. Each step (a read, a write) spends a unit of the task's
+// budget (cx.Proceed), so that a client that never stops sending cannot
+// keep the reactor from the other connections.
 func (c *rconn) Poll(cx *async.Context) (struct{}, bool) {
 	if c.writeExpired() {
 		return struct{}{}, true
 	}
-	for budget := pollBudget; c.state != closed; budget-- {
-		if budget == 0 {
-			cx.Waker().Wake() // poll again once the others have had a turn
-			return struct{}{}, false
+	for c.state != closed {
+		if !cx.Proceed() {
+			return struct{}{}, false // the budget is spent: polled again after the others
 		}
 		blocked := false
 		switch c.state {
