@@ -142,65 +142,113 @@ func TestNotifyCancelledWaiterLeavesNoTrace(t *testing.T) {
 	})
 }
 
-// A waiter that NotifyOne chooses just as its context ends passes the
-// notification on: to the next waiter, or, with none, to the permit. The
-// test holds the Notify's state while the waiter's context ends, so that the
-// waiter is parked on the state when NotifyOne's step chooses it.
-func TestNotifyChosenAsCancelledPassesOn(t *testing.T) {
-	for _, next := range []bool{true, false} {
-		name := map[bool]string{true: "to the next waiter", false: "to the permit"}[next]
-		t.Run(name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				n := NewNotify()
-				ctx, cancel := context.WithCancel(context.Background())
-				ctxs := []context.Context{ctx}
-				if next {
-					ctxs = append(ctxs, context.Background())
-				}
-				w := queueWaiters(n, ctxs...)
-				s := <-n.state
-				cancel()
-				synctest.Wait() // waiter 0 saw ctx end and waits for the state
-				s.notifyOne()   // what NotifyOne does: it chooses waiter 0
-				n.state <- s
-				synctest.Wait()
-				if err := returned(t, w[0], "the chosen waiter"); !errors.Is(err, context.Canceled) {
-					t.Fatalf("chosen waiter whose ctx ended returned %v, want context.Canceled", err)
-				}
-				if next {
-					if err := returned(t, w[1], "the next waiter"); err != nil {
-						t.Fatalf("next waiter: %v", err)
-					}
-					return
-				}
-				if !permitTaken(t, n) {
-					t.Fatal("the notification was lost: Wait found no permit")
-				}
-			})
-		})
-	}
-}
-
-// A waiter woken by NotifyWaiters as its context ends has nothing to pass
-// on: NotifyWaiters stores nothing.
-func TestNotifyWaitersAsCancelledPassesNothing(t *testing.T) {
+// A waiter that NotifyOne chooses just as its context ends reports the
+// notification: it took it, so returning ctx.Err() would lose it. NotifyOne
+// hands the notification over before it returns; the context is cancelled
+// right after, usually before the chosen waiter has run, and the round is
+// repeated so that some rounds surely take that order. Nothing is passed
+// on: the next waiter stays blocked and no permit is left.
+func TestNotifyChosenAsCancelledReports(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := NewNotify()
-		ctx, cancel := context.WithCancel(context.Background())
-		w := queueWaiters(n, ctx)
-		s := <-n.state
-		cancel()
-		synctest.Wait()
-		for x := s.waiters.pop(); x != nil; x = s.waiters.pop() { // what NotifyWaiters does
-			close(x.ready)
+		for range 100 {
+			ctx, cancel := context.WithCancel(context.Background())
+			w := queueWaiters(n, ctx, context.Background())
+			n.NotifyOne()
+			cancel()
+			synctest.Wait()
+			if err := returned(t, w[0], "the chosen waiter"); err != nil {
+				t.Fatalf("chosen waiter whose ctx ended returned %v, want nil", err)
+			}
+			blocked(t, w[1], "the next waiter (the notification was passed on)")
+			n.NotifyOne()
+			synctest.Wait()
+			if err := returned(t, w[1], "the next waiter"); err != nil {
+				t.Fatal(err)
+			}
+			if permitTaken(t, n) {
+				t.Fatal("a permit was left behind")
+			}
 		}
-		n.state <- s
-		synctest.Wait()
-		if err := returned(t, w[0], "the woken waiter"); !errors.Is(err, context.Canceled) {
-			t.Fatalf("got %v, want context.Canceled", err)
+	})
+}
+
+// A waiter woken by NotifyWaiters as its context ends reports the wake-up,
+// and has nothing to pass on: NotifyWaiters stores nothing.
+func TestNotifyWaitersAsCancelledReports(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewNotify()
+		for range 100 {
+			ctx, cancel := context.WithCancel(context.Background())
+			w := queueWaiters(n, ctx)
+			n.NotifyWaiters()
+			cancel()
+			synctest.Wait()
+			if err := returned(t, w[0], "the woken waiter"); err != nil {
+				t.Fatalf("woken waiter whose ctx ended returned %v, want nil", err)
+			}
+			if permitTaken(t, n) {
+				t.Fatal("a permit appeared from NotifyWaiters")
+			}
 		}
+	})
+}
+
+// NotifyWaiters with nobody waiting parks its round's value in the empty
+// buffer and must take it out again: it stores nothing.
+func TestNotifyWaitersWithNobodyStoresNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewNotify()
+		n.NotifyWaiters()
+		n.NotifyWaiters()
 		if permitTaken(t, n) {
-			t.Fatal("a permit appeared from NotifyWaiters")
+			t.Fatal("NotifyWaiters with nobody waiting left a permit")
+		}
+	})
+}
+
+// A goroutine woken by a round of NotifyWaiters returns only once the round
+// is over, so that it cannot wait again and be woken by the same round. The
+// test plays the round's part by hand: it hands the waiter the round's
+// value, then ends the round.
+func TestNotifyWaitersWokenWaiterWaitsForTheRound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewNotify()
+		w := queueWaiters(n, context.Background())
+		round := make(chan struct{})
+		n.round <- struct{}{}
+		n.wake <- round // taken by the blocked waiter
+		synctest.Wait()
+		blocked(t, w[0], "a waiter woken by a round that is not over")
+		close(round)
+		<-n.round
+		synctest.Wait()
+		if err := returned(t, w[0], "the woken waiter once the round is over"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A NotifyOne that finds a round's value parked in the buffer waits for the
+// round to take it out, then stores its permit: the notification is not
+// mistaken for a stored permit and dropped. The test plays the round's part
+// by hand.
+func TestNotifyOneDuringARoundIsKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewNotify()
+		n.round <- struct{}{}
+		n.wake <- make(chan struct{}) // the round's value, parked: nobody waits
+		one := async(func() error { n.NotifyOne(); return nil })
+		synctest.Wait()
+		blocked(t, one, "NotifyOne while a round's value is in the buffer")
+		<-n.wake // the round takes its value out and ends
+		<-n.round
+		synctest.Wait()
+		if err := returned(t, one, "NotifyOne after the round"); err != nil {
+			t.Fatal(err)
+		}
+		if !permitTaken(t, n) {
+			t.Fatal("the NotifyOne that met a round was lost")
 		}
 	})
 }
@@ -238,14 +286,10 @@ func TestNotifyDoneContext(t *testing.T) {
 		if err := n.Wait(ctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Wait with a done ctx and a permit returned %v, want context.Canceled", err)
 		}
-		s := <-n.state
-		queued := !s.waiters.empty()
-		n.state <- s
-		if queued {
-			t.Fatal("a Wait with a done ctx left a waiter queued")
-		}
+		// A waiter left queued by the first call would have taken the
+		// NotifyOne.
 		if !permitTaken(t, n) {
-			t.Fatal("a Wait with a done ctx consumed the permit")
+			t.Fatal("a Wait with a done ctx consumed the permit, or left a waiter queued")
 		}
 	})
 }
@@ -311,5 +355,61 @@ func TestNotifyStress(t *testing.T) {
 			t.Fatal("stress did not cancel any Wait")
 		}
 		t.Logf("%d notifications, %d cancelled waits", notifications, cancelled.Load())
+	})
+}
+
+// TestNotifyWaitersStress races rounds of NotifyWaiters with waiters that
+// wait again as soon as they are woken, and with NotifyOne. It checks that
+// one round wakes a goroutine at most once (each waiter counts its wake-ups,
+// which cannot exceed the number of rounds), that rounds store nothing, and
+// that a NotifyOne that meets a round, whose value may be parked in the
+// buffer for want of a waiter, still leaves its permit.
+func TestNotifyWaitersStress(t *testing.T) {
+	t.Run("a round wakes a goroutine once", func(t *testing.T) {
+		const waiters, rounds = 64, 500
+		synctest.Test(t, func(t *testing.T) {
+			n := NewNotify()
+			stop, stopAll := context.WithCancel(context.Background())
+			wakes := make([]int, waiters)
+			var wg conc.WaitGroup
+			for i := range waiters {
+				wg.Go(func() {
+					for n.Wait(stop) == nil {
+						wakes[i]++
+					}
+				})
+			}
+			for range rounds {
+				n.NotifyWaiters()
+				runtime.Gosched() // let the woken wait again
+			}
+			stopAll()
+			wg.Wait()
+			total := 0
+			for i, w := range wakes {
+				if w > rounds {
+					t.Fatalf("waiter %d woken %d times by %d rounds", i, w, rounds)
+				}
+				total += w
+			}
+			if permitTaken(t, n) {
+				t.Fatal("rounds of NotifyWaiters left a permit")
+			}
+			t.Logf("%d wake-ups by %d rounds of %d waiters", total, rounds, waiters)
+		})
+	})
+	t.Run("NotifyOne during a round", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			n := NewNotify()
+			for range 2000 {
+				var wg conc.WaitGroup
+				wg.Go(n.NotifyWaiters)
+				wg.Go(n.NotifyOne)
+				wg.Wait()
+				if !permitTaken(t, n) {
+					t.Fatal("a NotifyOne that raced with NotifyWaiters left no permit")
+				}
+			}
+		})
 	})
 }

@@ -3,6 +3,7 @@ package csp
 import (
 	"context"
 	"fmt"
+	"runtime"
 )
 
 // A Semaphore is a counting semaphore: a buffered channel of free permits.
@@ -31,6 +32,16 @@ import (
 //     passes it on to the next and fails. The channel has room for n permits
 //     and that one token, so passing it on never blocks. A waiter that is
 //     handed a permit after Close gives it back and fails too.
+//
+// While permits are free nobody waits, and an acquire is one receive from a
+// non-empty channel: the queue of waiters is consulted only once the
+// permits run out. From then on every release hands its permit to a parked
+// waiter, and a releaser that ran on and acquired again would find every
+// permit held by woken goroutines that have not run yet, and park in turn:
+// a convoy in which every acquire parks and every release wakes, whatever
+// the number of permits. A release that hands a permit over therefore
+// yields the processor to the waiter (see ReleaseN), which breaks the
+// convoy without changing who is served.
 //
 // The zero value is not usable: every method panics on it. Make a
 // Semaphore with NewSemaphore.
@@ -255,28 +266,48 @@ func (s *Semaphore) TryAcquireN(k int) bool {
 	return true
 }
 
-// Release gives back one permit. It panics if no permit is held.
+// Release gives back one permit: it is ReleaseN(1). It panics if no permit
+// is held.
 func (s *Semaphore) Release() {
 	s.ReleaseN(1)
 }
 
 // ReleaseN gives back k permits, handing each to the longest waiting
-// acquirer if there is one. It panics if k is negative or if more permits
-// are released than are held; a release beyond the capacity is always
-// caught, one that only exceeds what its caller holds is caught once every
-// permit is back. Permits may be released after Close.
+// acquirer if there is one. It never blocks; if it handed a permit to a
+// waiter, it then yields the processor (runtime.Gosched) so that the waiter
+// runs at once. It panics if k is negative or if more permits are released
+// than are held; a release beyond the capacity is always caught, one that
+// only exceeds what its caller holds is caught once every permit is back.
+// Permits may be released after Close.
+//
+// Why it yields: a permit handed to a waiter is held by a goroutine that is
+// runnable but not running. Yielding lets the waiter use its permit and
+// release it before the releaser comes back to acquire again, so permits
+// return to the channel, the queue drains, and acquirers find free permits
+// instead of parking one after the other (see Semaphore). sync.Mutex does
+// the same when it hands itself to a starving waiter. The price is that a
+// releaser which handed a permit over resumes after the goroutines that
+// were ready to run before it.
 func (s *Semaphore) ReleaseN(k int) {
 	s.made()
 	if k < 0 {
 		panic(fmt.Sprintf("csp: Semaphore.ReleaseN(%d)", k))
 	}
+	handedOff := false
 	for range k {
 		select {
 		case s.free <- permit:
 		default:
 			panic(overRelease) // n permits and the closed token: nothing is held
 		}
-		if len(s.free) == cap(s.free) && !s.isClosed() {
+		switch n := len(s.free); {
+		case n == 0:
+			// A waiter blocks only on an empty channel, and a permit sent
+			// to it goes straight into its hands: an empty channel now
+			// means a waiter has it (or a running acquirer took it at
+			// once, and the yield costs a little for nothing).
+			handedOff = true
+		case n == cap(s.free) && !s.isClosed():
 			// n+1 permits: one more than exist. (Once closed, n permits and
 			// the closed token fill the channel too.) Take it back out.
 			select {
@@ -288,6 +319,9 @@ func (s *Semaphore) ReleaseN(k int) {
 			}
 			panic(overRelease)
 		}
+	}
+	if handedOff {
+		runtime.Gosched()
 	}
 }
 
