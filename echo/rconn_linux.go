@@ -51,8 +51,6 @@ type rconn struct {
 	bytes  int64
 	f      framer
 	out    []byte // still to write: lines (in f's buffer) or a last line
-	outN   int    // lines in out when it was set
-	outLen int    // bytes in out when it was set
 
 	// Times on the server's clock.
 	idleFrom  int64 // the idle timeout counts from here: the last read, write or start
@@ -62,8 +60,10 @@ type rconn struct {
 	armed     int64 // what the timer is set for; 0: not set
 	timer     async.Timer
 
-	fd    int32
-	state rstate
+	fd     int32
+	outN   int32 // lines in out when it was set (at most a read's worth)
+	outLen int32 // bytes in out when it was set
+	state  rstate
 	// why is the end the server has chosen for the connection, once it
 	// has: endBusy from the start if it was refused over the limit,
 	// endTooLong once a line is (said after the lines before it are
@@ -72,6 +72,9 @@ type rconn struct {
 	// What has happened since the last look at the clock (see wait).
 	progress  bool // bytes moved
 	lineBegan bool // a partial line began
+	// drained: the last read of this poll took less than it had room for,
+	// so the socket held no more then; see read.
+	drained bool
 }
 
 // Poll runs the connection until it must wait for its socket or its timer,
@@ -82,6 +85,7 @@ func (c *rconn) Poll(cx *async.Context) (struct{}, bool) {
 	if c.writeExpired() {
 		return struct{}{}, true
 	}
+	c.drained = false // whatever woke the task, look at the socket again
 	for c.state != closed {
 		if !cx.Proceed() {
 			return struct{}{}, false // the budget is spent: polled again after the others
@@ -143,11 +147,30 @@ func (c *rconn) register(cx *async.Context) {
 
 // read reads once and frames what came. It reports true when the socket has
 // nothing more, so the connection must wait.
+//
+// A read that took less than it had room for left the socket empty, and
+// with edge-triggered readiness any byte that arrives after it brings a new
+// edge, which wakes the task (during this poll, a wake the executor keeps).
+// So the next read of the same poll is not made: the socket is taken to
+// have nothing, without the system call that would answer EAGAIN; that
+// saves one of the three calls of an echoed line (read, write, read again),
+// as tokio saves it by clearing a socket's readiness on a short read. The
+// exceptions: a peer whose end has come (the reactor has seen it; the end
+// came with the last bytes, and no edge will follow), and a shutdown, which
+// decides from the socket itself whether anything has arrived. A new poll
+// reads again, whatever woke it.
 func (c *rconn) read() (blocked bool) {
 	f := &c.f
 	began := f.partial()
-	n, err := readFD(c.fd, f.space())
+	if c.drained && !c.rt.s.policy.shuttingDown() {
+		if closed, err := c.rt.reactor.PeerClosed(int(c.fd)); err == nil && !closed {
+			return c.readNothing()
+		}
+	}
+	space := f.space()
+	n, err := readFD(c.fd, space)
 	if n > 0 {
+		c.drained = n < len(space)
 		c.progress = true
 		lines, count, tooLong := f.commit(n)
 		if f.partial() && (!began || count > 0) {
@@ -158,7 +181,7 @@ func (c *rconn) read() (blocked bool) {
 		}
 		switch {
 		case len(lines) > 0:
-			c.out, c.outN, c.outLen = lines, count, len(lines)
+			c.out, c.outN, c.outLen = lines, int32(count), int32(len(lines))
 			c.state = writing
 		case tooLong:
 			c.endOnPurpose(endTooLong)
@@ -167,20 +190,27 @@ func (c *rconn) read() (blocked bool) {
 	}
 	switch {
 	case err == unix.EAGAIN:
-		f.release() // no buffer held while waiting, unless a line has begun
-		if !f.partial() && c.rt.s.policy.shuttingDown() {
-			// Shutting down, nothing begun, and nothing arrived: the
-			// socket has just been read to the end.
-			c.endOnPurpose(endShutdown)
-			return false
-		}
-		return true
+		return c.readNothing()
 	case err == nil:
 		c.end(endClientClosed, nil)
 	default:
 		c.end(endReadError, os.NewSyscallError("read", err))
 	}
 	return false
+}
+
+// readNothing is what follows a read that found the socket empty: wait for
+// the next readable edge, or, shutting down with nothing begun, end.
+func (c *rconn) readNothing() (blocked bool) {
+	f := &c.f
+	f.release() // no buffer held while waiting, unless a line has begun
+	if !f.partial() && c.rt.s.policy.shuttingDown() {
+		// Shutting down, nothing begun, and nothing arrived: the socket
+		// has just been read to the end.
+		c.endOnPurpose(endShutdown)
+		return false
+	}
+	return true
 }
 
 // write writes back the lines read; once they are all written, the

@@ -219,7 +219,8 @@ func (p *poller) collect() (full bool, err error) {
 		if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 			r |= Writable
 		}
-		p.ready = append(p.ready, readyEvent{fd: ev.Fd, ready: r})
+		closed := ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
+		p.ready = append(p.ready, readyEvent{fd: ev.Fd, ready: r, peerClosed: closed})
 	}
 	return n == len(p.events), nil
 }

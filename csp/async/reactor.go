@@ -75,15 +75,17 @@ const (
 )
 
 type fdEntry struct {
-	waker    Waker
-	interest Interest
-	used     bool
+	waker      Waker
+	interest   Interest
+	used       bool
+	peerClosed bool // epoll reported the peer's end, a hang-up or an error
 }
 
 // readyEvent is one file descriptor that epoll_wait reported ready.
 type readyEvent struct {
-	fd    int32
-	ready Interest
+	fd         int32
+	ready      Interest
+	peerClosed bool // EPOLLRDHUP, EPOLLHUP or EPOLLERR
 }
 
 // maxEvents is how many ready descriptors one collection (one epoll_wait)
@@ -172,8 +174,13 @@ func (r *Reactor) wakeReady(events []readyEvent) (driven *Executor, open bool) {
 	driven = r.driven
 	for _, ev := range events {
 		if int(ev.fd) < len(r.fds) {
-			if e := &r.fds[ev.fd]; e.used && e.interest&ev.ready != 0 {
-				r.batch = append(r.batch, e.waker)
+			if e := &r.fds[ev.fd]; e.used {
+				if ev.peerClosed {
+					e.peerClosed = true
+				}
+				if e.interest&ev.ready != 0 {
+					r.batch = append(r.batch, e.waker)
+				}
 			}
 		}
 	}

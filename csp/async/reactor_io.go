@@ -71,6 +71,25 @@ func (r *Reactor) Deregister(fd int) error {
 	return r.p.del(fd)
 }
 
+// PeerClosed reports whether epoll has reported, since fd was registered,
+// that its peer closed its end (EPOLLRDHUP), or a hang-up or an error: a
+// read would then return the end of the stream or the error even if the
+// last one found the socket empty. It is how a future that reads until a
+// short read, and then waits for the next readable edge instead of reading
+// again to be told the socket is empty (tokio clears a socket's readiness
+// the same way), still sees a peer whose end arrived with its last bytes:
+// that end's edge came before the read, and no other will follow.
+func (r *Reactor) PeerClosed(fd int) (bool, error) {
+	r.made()
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	e, err := r.entry(fd)
+	if err != nil {
+		return false, err
+	}
+	return e.peerClosed, nil
+}
+
 // entry returns fd's registration. The caller holds the lock.
 func (r *Reactor) entry(fd int) (*fdEntry, error) {
 	if r.closed {

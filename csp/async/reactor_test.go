@@ -387,3 +387,55 @@ func TestReactorWakesTaskOnExecutor(t *testing.T) {
 		t.Fatal("descriptor still registered")
 	}
 }
+
+// PeerClosed is false while the peer only sends, and true once epoll has
+// reported the peer's end, which came with its last bytes: the wake for
+// those bytes is the last one, and PeerClosed is what tells a future that
+// a read would now return the end of the stream.
+func TestReactorPeerClosed(t *testing.T) {
+	r := newReactor(t)
+	a, b := pipe(t)
+	w, woken := wakeCounter()
+	if err := r.Register(a, Readable, w); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.PeerClosed(b); !errors.Is(err, ErrNotRegistered) {
+		t.Fatalf("PeerClosed of an unregistered descriptor = %v, want ErrNotRegistered", err)
+	}
+	writeFD(t, b, "data")
+	awaitWake(t, woken, "data")
+	if closed, err := r.PeerClosed(a); closed || err != nil {
+		t.Fatalf("PeerClosed while the peer is open = %v, %v", closed, err)
+	}
+	writeFD(t, b, "last")
+	closeFD(b)
+	awaitWake(t, woken, "the last bytes and the end")
+	for {
+		closed, err := r.PeerClosed(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if closed {
+			break
+		}
+		awaitWake(t, woken, "the end") // the end came in an event of its own
+	}
+	buf := make([]byte, 64)
+	var got []byte
+	for {
+		n, err := readFD(a, buf)
+		if err != nil {
+			t.Fatalf("read after %q: %v", got, err)
+		}
+		if n == 0 {
+			break // the end
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != "datalast" {
+		t.Fatalf("read %q before the end, want datalast", got)
+	}
+	if err := r.Deregister(a); err != nil {
+		t.Fatal(err)
+	}
+}
