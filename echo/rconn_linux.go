@@ -75,6 +75,9 @@ type rconn struct {
 	// drained: the last read of this poll took less than it had room for,
 	// so the socket held no more then; see read.
 	drained bool
+	// full: the last write found the socket full, and the reactor has not
+	// reported it writable since; see write.
+	full bool
 }
 
 // Poll runs the connection until it must wait for its socket or its timer,
@@ -215,8 +218,31 @@ func (c *rconn) readNothing() (blocked bool) {
 
 // write writes back the lines read; once they are all written, the
 // connection reads again (or says its line is too long).
+//
+// A write that found the socket full is tried again only once the reactor
+// has reported the socket writable since, as Go's Write waits for its
+// socket: the task is woken by more than that (bytes from the client, its
+// timer), and a try on such a wake often moves a few bytes, since Linux
+// takes bytes into a socket's send buffer before it reports the socket
+// writable (a third of the buffer free). A client that reads nothing would
+// then see its lines trickle out and the write timeout start over each
+// time they are all written, and be cut a timeout late, or later.
 func (c *rconn) write() (blocked bool) {
+	if c.full {
+		if !c.writable() {
+			return true // still full, as far as anyone knows
+		}
+		c.full = false
+	}
 	n, err := writeFD(c.fd, c.out)
+	if err == unix.EAGAIN {
+		// Full: forget the writable edges that came before, and look once
+		// more, so that if it is still full any room made from now on is
+		// an edge recorded for a later poll (see TakeReadiness).
+		c.writable()
+		n, err = writeFD(c.fd, c.out)
+		c.full = err == unix.EAGAIN
+	}
 	if n > 0 {
 		c.out = c.out[n:]
 		c.progress = true
@@ -237,6 +263,14 @@ func (c *rconn) write() (blocked bool) {
 		c.end(endWriteError, os.NewSyscallError("write", err))
 	}
 	return false
+}
+
+// writable reports whether the reactor has reported the socket writable
+// since the last look, and forgets it. On an error (which is not expected
+// of a registered descriptor) it says yes, and the write reports.
+func (c *rconn) writable() bool {
+	ready, err := c.rt.reactor.TakeReadiness(int(c.fd), async.Writable)
+	return ready != 0 || err != nil
 }
 
 // wait is where a poll ends when the socket would block. It looks at the

@@ -82,7 +82,7 @@ type connByHand struct {
 	book   *logBook
 	c      *rconn
 	client int
-	cx     *async.Context
+	waker  async.Waker // of every poll
 }
 
 func newConnByHand(t *testing.T, cfg Config) *connByHand {
@@ -101,8 +101,8 @@ func newConnByHand(t *testing.T, cfg Config) *connByHand {
 	rt := &reactorRuntime{s: srv, reactor: r}
 	srv.limit.TryAcquire() // as the serve loop does
 	h := &connByHand{t: t, srv: srv, book: book, client: fds[1],
-		c:  &rconn{rt: rt, id: 1, fd: int32(fds[0]), start: srv.policy.now(), f: newFramer(srv.cfg.MaxLineBytes, readSize, srv.bufs)},
-		cx: async.NewContext(async.NewWaker(async.WakerFunc(func() {}))),
+		c:     &rconn{rt: rt, id: 1, fd: int32(fds[0]), start: srv.policy.now(), f: newFramer(srv.cfg.MaxLineBytes, readSize, srv.bufs)},
+		waker: async.NewWaker(async.WakerFunc(func() {})),
 	}
 	t.Cleanup(func() {
 		if h.c.state != closed {
@@ -115,9 +115,10 @@ func newConnByHand(t *testing.T, cfg Config) *connByHand {
 	return h
 }
 
-// poll polls the connection once and reports whether it is over.
+// poll polls the connection once, with a full budget as an executor gives
+// each poll, and reports whether it is over.
 func (h *connByHand) poll() bool {
-	_, over := h.c.Poll(h.cx)
+	_, over := h.c.Poll(async.NewContext(h.waker))
 	return over
 }
 
@@ -180,5 +181,90 @@ func TestReactorConnReadsWhatArrivedBeforeTheShutdown(t *testing.T) {
 	}
 	if r := h.book.endReasons()[1]; r != endShutdown.String() {
 		t.Fatalf("reason %q, want shutdown", r)
+	}
+}
+
+// A write that found the socket full is tried again when the socket is
+// reported writable, not on every wake: bytes from the client wake the
+// task too, and a try then would move the few bytes the client's reads
+// have made room for (the socket is reported writable only once a good
+// part of its buffer is free), so that a client that barely reads would
+// keep restarting the write timeout. The room made by a client that reads
+// everything is an edge the connection does not miss.
+func TestReactorConnWritesAFullSocketOnlyOnceWritable(t *testing.T) {
+	h := newConnByHand(t, Config{WriteTimeout: time.Hour, IdleTimeout: time.Hour})
+	woken := make(chan struct{}, 1)
+	h.waker = async.NewWaker(async.WakerFunc(func() {
+		select {
+		case woken <- struct{}{}:
+		default:
+		}
+	}))
+	awaitWake := func(what string) {
+		t.Helper()
+		select {
+		case <-woken:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no wake within 10s: %s", what)
+		}
+	}
+	line := strings.Repeat("x", 999) + "\n"
+	sent := 0
+	if h.poll() {
+		t.Fatal("over at its first poll")
+	}
+	for !h.c.full {
+		if sent > 100<<20 {
+			t.Fatal("the server's socket never filled")
+		}
+		h.send(line)
+		sent += len(line)
+		if h.poll() {
+			t.Fatal("over while echoing")
+		}
+	}
+	// Make room for a few lines, far from enough for the socket to be
+	// reported writable, and wake the task with bytes to read.
+	buf := make([]byte, 3*len(line))
+	n, err := unix.Read(h.client, buf)
+	if n != len(buf) {
+		t.Fatalf("client read %d bytes (%v), want %d", n, err, len(buf))
+	}
+	received := n
+	queued := func() int {
+		t.Helper()
+		n, err := unix.IoctlGetInt(h.client, unix.SIOCINQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := queued()
+	select {
+	case <-woken: // a wake from before
+	default:
+	}
+	h.send(line)
+	sent += len(line)
+	awaitWake("bytes from the client")
+	if h.poll() {
+		t.Fatal("over while its socket is full")
+	}
+	if after := queued(); after != before {
+		t.Fatalf("a wake for bytes to read wrote %d bytes to a socket not reported writable since it was full", after-before)
+	}
+	// A client that reads everything gets everything.
+	for deadline := time.Now().Add(10 * time.Second); received < sent; {
+		got, eof := h.received()
+		received += len(got)
+		if eof || time.Now().After(deadline) {
+			t.Fatalf("the client got %d of %d bytes (EOF %v)", received, sent, eof)
+		}
+		if received < sent {
+			awaitWake("room in the socket")
+			if h.poll() {
+				t.Fatal("over while echoing")
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@
 package async
 
 import (
+	"errors"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -44,3 +45,6 @@ func drain(t *testing.T, fd int) string {
 // writeOnce writes p to fd with one write(2), for goroutines that must not
 // call t.Fatal.
 func writeOnce(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
+
+// wouldBlock reports whether err is EAGAIN.
+func wouldBlock(err error) bool { return errors.Is(err, unix.EAGAIN) }

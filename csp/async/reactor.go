@@ -77,6 +77,7 @@ const (
 type fdEntry struct {
 	waker      Waker
 	interest   Interest
+	ready      Interest // reported since TakeReadiness last took it
 	used       bool
 	peerClosed bool // epoll reported the peer's end, a hang-up or an error
 }
@@ -178,6 +179,7 @@ func (r *Reactor) wakeReady(events []readyEvent) (driven *Executor, open bool) {
 				if ev.peerClosed {
 					e.peerClosed = true
 				}
+				e.ready |= ev.ready
 				if e.interest&ev.ready != 0 {
 					r.batch = append(r.batch, e.waker)
 				}

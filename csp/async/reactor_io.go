@@ -90,6 +90,31 @@ func (r *Reactor) PeerClosed(fd int) (bool, error) {
 	return e.peerClosed, nil
 }
 
+// TakeReadiness returns the readiness among interest that epoll has
+// reported for fd since the last TakeReadiness of it took it (or since fd
+// was registered), and forgets it, as tokio clears a socket's readiness
+// after a call that would block. It is how a future tells the wakes meant
+// for it from the others that share its waker: a write that found the
+// socket full is worth trying again only once the socket has been reported
+// writable since, and a wake for readable bytes, or a timer, is not that.
+//
+// To wait that way, a future that got EAGAIN takes the readiness (which
+// forgets edges from before), then tries once more: if the call would
+// still block, any room made from then on comes with an edge, which both
+// wakes the task and is recorded for the next TakeReadiness.
+func (r *Reactor) TakeReadiness(fd int, interest Interest) (Interest, error) {
+	r.made()
+	r.lock <- struct{}{}
+	defer func() { <-r.lock }()
+	e, err := r.entry(fd)
+	if err != nil {
+		return 0, err
+	}
+	ready := e.ready & interest
+	e.ready &^= interest
+	return ready, nil
+}
+
 // entry returns fd's registration. The caller holds the lock.
 func (r *Reactor) entry(fd int) (*fdEntry, error) {
 	if r.closed {

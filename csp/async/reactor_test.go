@@ -439,3 +439,78 @@ func TestReactorPeerClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TakeReadiness returns what epoll has reported since it last took it, and
+// nothing twice: after a write that would block, the bytes the peer sends
+// (a readable edge) do not make the descriptor count as writable, and
+// room the peer makes by reading does.
+func TestReactorTakeReadiness(t *testing.T) {
+	r := newReactor(t)
+	a, b := pipe(t)
+	w, woken := wakeCounter()
+	if _, err := r.TakeReadiness(a, Writable); !errors.Is(err, ErrNotRegistered) {
+		t.Fatalf("TakeReadiness of an unregistered descriptor = %v, want ErrNotRegistered", err)
+	}
+	if err := r.Register(a, Readable|Writable, w); err != nil {
+		t.Fatal(err)
+	}
+	take := func(interest Interest) Interest {
+		t.Helper()
+		ready, err := r.TakeReadiness(a, interest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ready
+	}
+	// awaitReady waits for readiness in interest, through the wakes that
+	// report it (the readiness is recorded before the waker is woken).
+	awaitReady := func(interest Interest, what string) Interest {
+		t.Helper()
+		for {
+			if ready := take(interest); ready != 0 {
+				return ready
+			}
+			awaitWake(t, woken, what)
+		}
+	}
+	if got := awaitReady(Writable, "the first writable edge"); got != Writable {
+		t.Fatalf("TakeReadiness(Writable) = %v, want Writable", got)
+	}
+	if got := take(Readable | Writable); got != 0 {
+		t.Fatalf("TakeReadiness again with nothing new = %v, want nothing", got)
+	}
+
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := writeOnce(a, chunk); err != nil {
+			if !wouldBlock(err) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	take(Writable) // forget what came while filling; a is full now
+	if _, err := writeOnce(a, chunk); !wouldBlock(err) {
+		t.Fatalf("a write after the socket filled = %v, want EAGAIN", err)
+	}
+	writeFD(t, b, "x")
+	awaitReady(Readable, "bytes from the peer")
+	if got := take(Writable); got != 0 {
+		t.Fatalf("after a readable edge on a full socket TakeReadiness(Writable) = %v, want nothing", got)
+	}
+	var sink [1 << 16]byte
+	for {
+		if _, err := readFD(b, sink[:]); err != nil {
+			break // drained (EAGAIN)
+		}
+	}
+	if got := awaitReady(Writable, "room made by the peer's reads"); got != Writable {
+		t.Fatalf("TakeReadiness(Writable) after the peer read = %v, want Writable", got)
+	}
+	if err := r.Deregister(a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.TakeReadiness(a, Writable); !errors.Is(err, ErrNotRegistered) {
+		t.Fatalf("TakeReadiness after Deregister = %v, want ErrNotRegistered", err)
+	}
+}

@@ -32,6 +32,7 @@ func TestZeroValuesPanic(t *testing.T) {
 		{"Reactor.Deregister", "Reactor used without NewReactor", func() { (&Reactor{}).Deregister(0) }},
 		{"Reactor.Registered", "Reactor used without NewReactor", func() { (&Reactor{}).Registered() }},
 		{"Reactor.PeerClosed", "Reactor used without NewReactor", func() { (&Reactor{}).PeerClosed(0) }},
+		{"Reactor.TakeReadiness", "Reactor used without NewReactor", func() { (&Reactor{}).TakeReadiness(0, Writable) }},
 		{"Reactor.Now", "Reactor used without NewReactor", func() { (&Reactor{}).Now() }},
 		{"Reactor.ResetTimer", "Reactor used without NewReactor", func() { (&Reactor{}).ResetTimer(&tm, time.Now(), Waker{}) }},
 		{"Reactor.StopTimer", "Reactor used without NewReactor", func() { (&Reactor{}).StopTimer(&tm) }},
