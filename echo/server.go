@@ -50,8 +50,9 @@
 //     (conn_unix.go, conn_windows.go: its reads); frame.go, the line
 //     framer every mode uses.
 //   - reactor_linux.go: the runner of reactor mode, on csp/async;
-//     rconn_linux.go, a connection as a state machine; fd_linux.go, the
-//     system calls on its socket.
+//     rconn_linux.go, a connection as a state machine, and
+//     rconn_end_linux.go, how it ends; fd_linux.go, the system calls on
+//     its socket.
 package echo
 
 import (

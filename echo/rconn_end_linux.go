@@ -1,0 +1,114 @@
+package echo
+
+import "golang.org/x/sys/unix"
+
+// How a reactor-mode connection ends: on purpose (saying its last line,
+// then lingering), or at once (closing its socket and reporting its end).
+
+// endOnPurpose starts ending the connection for why, by the server's own
+// choice: it says the last line, if there is one, then lingers.
+func (c *rconn) endOnPurpose(why endReason) {
+	c.why = why
+	if line := why.lastLine(); line != nil {
+		c.state, c.out = telling, line
+		c.until = c.lingerDeadline()
+		return
+	}
+	c.linger()
+}
+
+// tell writes the last line, then lingers.
+func (c *rconn) tell() (blocked bool) {
+	n, err := writeFD(c.fd, c.out)
+	if n > 0 {
+		c.out = c.out[n:]
+	}
+	switch {
+	case len(c.out) == 0:
+		c.out = nil
+		c.linger()
+	case err == unix.EAGAIN:
+		return true
+	case err != nil:
+		c.end(c.why, nil)
+	}
+	return false
+}
+
+// linger sends the end of the stream, so that the client reads everything
+// written and then EOF, and goes on to drop what the client still sends
+// until it closes (see Server.linger: closing with unread input would
+// reset the connection).
+func (c *rconn) linger() {
+	if hook := c.rt.s.beforeEnd; hook != nil {
+		hook(remoteText(c.remote))
+	}
+	if closeWrite(c.fd) != nil {
+		c.end(c.why, nil)
+		return
+	}
+	c.state = lingering
+	c.until = c.lingerDeadline()
+}
+
+// discard reads and drops what the client sends while the connection
+// lingers; the client's end of the stream (or an error) ends it.
+func (c *rconn) discard() (blocked bool) {
+	var sink [1024]byte
+	n, err := readFD(c.fd, sink[:])
+	switch {
+	case n > 0:
+	case err == unix.EAGAIN:
+		return true
+	default:
+		c.end(c.why, nil)
+	}
+	return false
+}
+
+// lingerDeadline is when a connection ended on purpose stops telling or
+// lingering, from now.
+func (c *rconn) lingerDeadline() int64 {
+	p := &c.rt.s.policy
+	d, _ := p.deadline(c.why, p.now(), p.shuttingDown())
+	return d
+}
+
+// end closes the connection and has the server account for its end.
+func (c *rconn) end(why endReason, err error) {
+	registered := c.state != starting
+	c.state = closed
+	r := c.rt.reactor
+	if c.armed != 0 {
+		r.StopTimer(&c.timer)
+	}
+	if registered {
+		r.Deregister(int(c.fd)) // before the close: the number may be reused at once
+	}
+	closeFD(c.fd)
+	c.f.release()
+	rec := endRecord{id: c.id, remote: remoteText(c.remote), lines: c.lines, bytes: c.bytes, start: c.start, why: why, err: err}
+	if c.why == endBusy {
+		rec.why, rec.err = endBusy, nil // refused, whatever ended it
+	}
+	c.rt.s.connEnded(rec)
+}
+
+// Drop ends a connection whose task is abandoned: the serve loop cut it
+// (Abort), or its Poll panicked.
+func (c *rconn) Drop() {
+	if c.state == closed {
+		return
+	}
+	s := c.rt.s
+	why := endClosedByServer
+	switch {
+	case !isClosed(s.cutting):
+		why = endPanicked
+	case c.state == reading:
+		why = s.policy.cutReason()
+	case c.state == telling || c.state == lingering:
+		why = c.why
+	}
+	c.end(why, nil)
+}
