@@ -113,6 +113,10 @@ func TestStartWaitsForTheReadyLine(t *testing.T) {
 		if rss, err := p.RSSKiB(); err != nil || rss <= 0 {
 			t.Errorf("RSSKiB = %v, %v; want the running child's resident set", rss, err)
 		}
+		// A Go program has used some CPU by the time it prints a line.
+		if cpu, err := p.CPUTime(); err != nil || cpu <= 0 {
+			t.Errorf("CPUTime = %v, %v; want the running child's CPU time", cpu, err)
+		}
 	}
 	if err := p.Stop(time.Minute); err != nil {
 		t.Fatalf("Stop = %v; want the child to end on its own, status 0", err)

@@ -23,5 +23,6 @@
 //   - The parent holds the child's standard input open. Closing it, as
 //     Process.Stop does, or the parent's death, is the child's cue to end:
 //     Main's context ends. Stop kills a child that has not ended in time.
-//   - Process.RSSKiB reads a started child's resident set from /proc.
+//   - Process.RSSKiB and Process.CPUTime read a started child's resident
+//     set and CPU time (Linux only).
 package child

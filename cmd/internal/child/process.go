@@ -68,9 +68,17 @@ func (r Role) Start(ctx context.Context, spec string) (p *Process, ready string,
 	}
 }
 
+// PID is the child's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
 // RSSKiB is the child's resident set, in KiB.
 func (p *Process) RSSKiB() (float64, error) {
-	return procfs.RSSKiB(p.cmd.Process.Pid)
+	return procfs.RSSKiB(p.PID())
+}
+
+// CPUTime is the CPU time the child has used so far (procfs.CPUTime).
+func (p *Process) CPUTime() (time.Duration, error) {
+	return procfs.CPUTime(p.PID())
 }
 
 // Stop closes the child's standard input, its cue to end, and waits until
