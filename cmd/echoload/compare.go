@@ -64,7 +64,8 @@ func (c *comparison) fail(err error) int {
 
 func (c *comparison) printIntro() {
 	fmt.Fprintf(c.out, "Line echo servers on loopback, each in its own process, started fresh for every run; %v per run.\n", c.d)
-	fmt.Fprintf(c.out, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n\n")
+	fmt.Fprintf(c.out, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n")
+	fmt.Fprintf(c.out, "CPU/line: the server process's CPU time over the run (user and system, all its threads), divided by the lines it echoed.\n\n")
 }
 
 // draw draws the figures of the first two tables, if plots is not nil, and
@@ -137,11 +138,24 @@ func errText(errs map[string]int64) string {
 
 // ratios writes each figure after the first against the one before it
 // (goroutine mode against the baseline, reactor mode against goroutine
-// mode), separated by " / ".
+// mode), separated by " / ", or "–" where a figure is missing.
 func ratios(xs []float64) string {
 	var parts []string
 	for i := 1; i < len(xs); i++ {
+		if xs[i] <= 0 || xs[i-1] <= 0 {
+			parts = append(parts, "–")
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%.2fx", xs[i]/xs[i-1]))
 	}
 	return strings.Join(parts, " / ")
+}
+
+// cpuCell writes a server's CPU per line in a table, or "–" where it was
+// not measured (a system other than Linux).
+func cpuCell(us float64) string {
+	if us <= 0 {
+		return "–"
+	}
+	return cpuText(us)
 }

@@ -38,6 +38,12 @@ func (c *comparison) printBaselineHeader() {
 	header += " ratios |"
 	rule += "---:|"
 	for _, s := range c.servers {
+		header += " " + s.kind + " CPU/line |"
+		rule += "---:|"
+	}
+	header += " ratios |"
+	rule += "---:|"
+	for _, s := range c.servers {
 		header += " " + s.kind + " p99 |"
 		rule += "---:|"
 	}
@@ -49,14 +55,15 @@ func (c *comparison) printBaselineHeader() {
 
 // serverRuns are one server's runs at one load point.
 type serverRuns struct {
-	rate, p99 []float64
-	curves    [][]latencyPoint
-	unserved  int              // the most connections a run left without an echo
-	errs      map[string]int64 // summed over the runs
+	rate, cpu, p99 []float64
+	curves         [][]latencyPoint
+	unserved       int              // the most connections a run left without an echo
+	errs           map[string]int64 // summed over the runs
 }
 
 func (s *serverRuns) add(r result) {
 	s.rate = append(s.rate, r.LinesPerSec)
+	s.cpu = append(s.cpu, r.ServerCPUPerLine)
 	s.p99 = append(s.p99, r.P99)
 	s.curves = append(s.curves, r.Latency)
 	s.unserved = max(s.unserved, r.Active-r.Served)
@@ -95,15 +102,19 @@ func (c *comparison) alternate(conns, size int) ([]serverRuns, error) {
 func (c *comparison) printBaselineRow(conns, size int, runs []serverRuns) loadPoint {
 	pt := loadPoint{Conns: conns, Size: size}
 	row := fmt.Sprintf("| %d | %d B |", conns, size)
-	rates, p99s := make([]float64, len(runs)), make([]float64, len(runs))
+	rates, cpus, p99s := make([]float64, len(runs)), make([]float64, len(runs)), make([]float64, len(runs))
 	var errCells []string
 	for i, s := range c.servers {
-		rates[i], p99s[i] = median(runs[i].rate), median(runs[i].p99)
+		rates[i], cpus[i], p99s[i] = median(runs[i].rate), median(runs[i].cpu), median(runs[i].p99)
 		pt.Series = append(pt.Series, series{Name: s.name, LinesPerSec: rates[i], Latency: medianCurve(runs[i].curves), Unserved: runs[i].unserved})
 		row += fmt.Sprintf(" %.0f |", rates[i])
 		errCells = append(errCells, errText(runs[i].errs))
 	}
 	row += " " + ratios(rates) + " |"
+	for _, cpu := range cpus {
+		row += " " + cpuCell(cpu) + " |"
+	}
+	row += " " + ratios(cpus) + " |"
 	for _, p99 := range p99s {
 		row += " " + usText(p99) + " |"
 	}

@@ -16,11 +16,15 @@ func (c *comparison) tutorialModes() ([]loadPoint, error) {
 		header += " " + kind + " lines/s |"
 		rule += "---:|"
 	}
+	for _, kind := range kinds {
+		header += " " + kind + " CPU/line |"
+		rule += "---:|"
+	}
 	fmt.Fprintln(c.out, header+" sequential: connections served |")
 	fmt.Fprintln(c.out, rule+"---:|")
 	var points []loadPoint
 	for _, conns := range []int{1, 50, 1000} {
-		var cells []string
+		var cells, cpuCells []string
 		served := 0
 		pt := loadPoint{Conns: conns, Size: 64}
 		for _, kind := range kinds {
@@ -29,13 +33,14 @@ func (c *comparison) tutorialModes() ([]loadPoint, error) {
 				return nil, err
 			}
 			cells = append(cells, fmt.Sprintf("%.0f", r.LinesPerSec))
+			cpuCells = append(cpuCells, cpuCell(r.ServerCPUPerLine))
 			if kind == "sequential" {
 				served = r.Served
 			}
 			pt.Series = append(pt.Series, series{Name: kind, LinesPerSec: r.LinesPerSec, Latency: r.Latency, Unserved: r.Active - r.Served})
 		}
 		points = append(points, pt)
-		fmt.Fprintf(c.out, "| %d | %s | %d of %d |\n", conns, strings.Join(cells, " | "), served, conns)
+		fmt.Fprintf(c.out, "| %d | %s | %s | %d of %d |\n", conns, strings.Join(cells, " | "), strings.Join(cpuCells, " | "), served, conns)
 	}
 	return points, nil
 }

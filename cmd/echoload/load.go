@@ -2,16 +2,19 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
-	"net"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/sourcegraph/conc/pool"
+
+	"github.com/chansync/chansync/internal/procfs"
 )
 
 // loadConfig is one closed-loop run.
@@ -22,12 +25,17 @@ type loadConfig struct {
 	lines    int64         // total lines to send, spread over the connections
 	size     int           // bytes per line, '\n' included
 	pipeline int           // lines in flight per connection
+	client   string        // clientGoroutine or clientThread
 	progress chan<- int64  // receives line counts as they complete; may be nil
+	// serverPID is the server's process, whose CPU time the run reads at
+	// its start and its end (Linux only); 0 where it is not measured.
+	serverPID int
 }
 
 // result is what a run measured. Latencies are in microseconds.
 type result struct {
 	Conns       int              `json:"conns"`
+	Client      string           `json:"client"`
 	Size        int              `json:"size"`
 	Lines       int64            `json:"lines"`
 	Seconds     float64          `json:"seconds"`
@@ -47,6 +55,12 @@ type result struct {
 	// Interrupted is set when a signal cut the run short: the figures are
 	// those of what ran until then.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// The server's CPU time over the run, user and system, and divided by
+	// the lines echoed, in µs, where it was measured (-server-pid, and
+	// -compare on Linux); ServerPID is the process measured.
+	ServerPID        int     `json:"server_pid,omitempty"`
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
+	ServerCPUPerLine float64 `json:"server_cpu_us_per_line,omitempty"`
 	// Latency is the distribution the percentiles above are read from.
 	Latency []latencyPoint `json:"-"`
 }
@@ -70,6 +84,7 @@ type connResult struct {
 // counted as errors, and the result is marked as interrupted.
 func runLoad(ctx context.Context, cfg loadConfig) result {
 	p := pool.NewWithResults[connResult]().WithMaxGoroutines(cfg.conns)
+	cpu := startCPU(cfg.serverPID)
 	start := time.Now()
 	end := start.Add(cfg.duration)
 	active := 0
@@ -91,7 +106,7 @@ func runLoad(ctx context.Context, cfg loadConfig) result {
 	elapsed := time.Since(start)
 
 	total := newHistogram()
-	res := result{Conns: cfg.conns, Size: cfg.size, Active: active, Errors: map[string]int64{}, Interrupted: ctx.Err() != nil}
+	res := result{Conns: cfg.conns, Client: cmp.Or(cfg.client, clientGoroutine), Size: cfg.size, Active: active, Errors: map[string]int64{}, Interrupted: ctx.Err() != nil}
 	for _, r := range results {
 		res.Lines += r.lines
 		total.Merge(r.hist)
@@ -111,7 +126,42 @@ func runLoad(ctx context.Context, cfg loadConfig) result {
 	res.P999 = float64(total.ValueAtQuantile(99.9))
 	res.Max = float64(total.Max())
 	res.Latency = latencyCurve(total)
+	cpu.stop(&res)
 	return res
+}
+
+// A cpuReading is the server's CPU time at the start of a run.
+type cpuReading struct {
+	pid   int // 0 where it is not measured
+	start time.Duration
+	err   error
+}
+
+func startCPU(pid int) cpuReading {
+	r := cpuReading{pid: pid}
+	if pid != 0 {
+		r.start, r.err = procfs.CPUTime(pid)
+	}
+	return r
+}
+
+// stop reads the server's CPU time again and puts what it used since the
+// start in res, per line once res.Lines is counted. A failed reading is
+// one of the run's errors.
+func (r cpuReading) stop(res *result) {
+	if r.pid == 0 {
+		return
+	}
+	res.ServerPID = r.pid
+	end, err := procfs.CPUTime(r.pid)
+	if err = cmp.Or(r.err, err); err != nil {
+		res.Errors["server CPU: "+err.Error()]++
+		return
+	}
+	res.ServerCPUSeconds = (end - r.start).Seconds()
+	if res.Lines > 0 {
+		res.ServerCPUPerLine = res.ServerCPUSeconds * 1e6 / float64(res.Lines)
+	}
 }
 
 // line returns the seq-th line of connection id in buf (whose capacity is
@@ -132,27 +182,23 @@ func line(buf []byte, id int, seq int64) []byte {
 // of lines is done, the run's end has come or ctx has ended.
 func driveConn(ctx context.Context, cfg loadConfig, id int, quota int64, end time.Time) connResult {
 	r := connResult{hist: newHistogram()}
-	dialer := net.Dialer{Timeout: 10 * time.Second}
-	c, err := dialer.DialContext(ctx, "tcp", cfg.addr)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.err = "dial: " + errKind(err)
-		}
-		return r
+	if cfg.client == clientThread {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 	}
-	defer c.Close()
-	if quota == 0 {
-		c.SetDeadline(end) // a run by duration ends any wait at its end
-	} else {
-		c.SetDeadline(time.Now().Add(60 * time.Second))
-	}
-	// An interrupt ends any wait at once, as the run's end does.
-	defer context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })()
 	// over reports whether the run is over, so that a wait it cut short is
 	// not an error.
 	over := func() bool {
 		return ctx.Err() != nil || (quota == 0 && !time.Now().Before(end))
 	}
+	c, err := dial(ctx, cfg, quota, end)
+	if err != nil {
+		if ctx.Err() == nil && !(over() && errors.Is(err, os.ErrDeadlineExceeded)) {
+			r.err = "dial: " + errKind(err)
+		}
+		return r
+	}
+	defer c.Close()
 	size := cfg.size
 	want := make([]byte, 0, size)
 	got := make([]byte, size)

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/echoload [-addr 127.0.0.1:50000] [-c 50] [-d 10s | -n lines] [-size 64] [-pipeline 1] [-json | -quiet] [-plot DIR [-plot-format svg]]
+//	go run ./cmd/echoload [-addr 127.0.0.1:50000] [-c 50] [-d 10s | -n lines] [-size 64] [-pipeline 1] [-client goroutine|thread] [-server-pid PID] [-json | -quiet] [-plot DIR [-plot-format svg]]
 //	go run ./cmd/echoload -idle 10000        # open idle connections until interrupted
 //	go run ./cmd/echoload -compare           # the whole comparison, one table
 //	go run ./cmd/echoload -compare -plot docs -report docs/results/echoload-compare.md
@@ -15,6 +15,18 @@
 // an echo, and errors by kind; a mismatch, short read or reset is counted,
 // never skipped. When stderr is a terminal, a progress bar shows the lines
 // done, their rate and the time left (not with -quiet or -json).
+//
+// -client sets how each connection is driven: by a goroutine of its own
+// through net.Conn and Go's netpoller (goroutine, the default), or by an
+// OS thread of its own with blocking read and write system calls on a
+// blocking socket, as the tutorial's thread-per-connection client does
+// (thread, Linux only). The checks and the report are the same.
+//
+// -server-pid PID measures what the load costs the server, if PID is its
+// process: the process's CPU time, user and system over all its threads,
+// is read at the start and the end of the run (in nanoseconds, from its
+// CPU-time clock; Linux only) and reported in all and per echoed line.
+// -compare measures every server it starts in the same way.
 //
 // Before the load starts, one connection is dialled to check that a server
 // listens: if none does, echoload says so in one line and exits 1. SIGINT
@@ -51,6 +63,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"syscall"
 	"time"
@@ -59,6 +72,7 @@ import (
 	"github.com/chansync/chansync/cmd/internal/figure"
 	"github.com/chansync/chansync/cmd/internal/report"
 	"github.com/chansync/chansync/cmd/internal/ulimit"
+	"github.com/chansync/chansync/internal/procfs"
 )
 
 func main() {
@@ -78,21 +92,23 @@ func notifyInterrupts() (<-chan os.Signal, func()) {
 }
 
 const synopsis = `usage:
-  echoload [-addr HOST:PORT] [-c 50] [-d 10s | -n LINES] [-size 64] [-pipeline 1] [-json | -quiet] [-plot DIR [-plot-format png|svg]]
+  echoload [-addr HOST:PORT] [-c 50] [-d 10s | -n LINES] [-size 64] [-pipeline 1] [-client goroutine|thread] [-server-pid PID] [-json | -quiet] [-plot DIR [-plot-format png|svg]]
   echoload [-addr HOST:PORT] -idle CONNS
   echoload -compare [-compare-d 3s] [-compare-reps 6] [-plot DIR [-plot-format png|svg]] [-report FILE]
 
 A load run reports lines/s, MB/s, latency percentiles, the connections
-served and errors by kind. If nothing listens at -addr it says so in one
-line and exits 1. Ctrl-C (SIGINT) or SIGTERM stops a load run and prints
-the report of what ran so far, marked as interrupted; the exit status is
-then 130 (SIGINT) or 143 (SIGTERM). -idle holds its connections until
-interrupted and then exits 0.
+served and errors by kind, and with -server-pid the server's CPU time per
+echoed line. If nothing listens at -addr, or no process has the pid, it
+says so in one line and exits 1. Ctrl-C (SIGINT) or SIGTERM stops a load
+run and prints the report of what ran so far, marked as interrupted; the
+exit status is then 130 (SIGINT) or 143 (SIGTERM). -idle holds its
+connections until interrupted and then exits 0.
 
 -compare runs chansync's server (each mode) and a minimal baseline, each in
 a fresh child process on loopback, at 1, 50 and 1000 connections, and
-prints markdown tables; by default it takes about 10 minutes, and
--compare-d 300ms -compare-reps 1 gives a rough one in about a minute.`
+prints markdown tables of lines/s, server CPU per line and latency; by
+default it takes about 10 minutes, and -compare-d 300ms -compare-reps 1
+gives a rough one in about a minute.`
 
 func run(args []string, stdout, stderr io.Writer, interrupts interrupts) int {
 	cmd := cli.New("echoload",
@@ -105,6 +121,8 @@ func run(args []string, stdout, stderr io.Writer, interrupts interrupts) int {
 	total := fs.Int64("n", 0, "total lines to send, spread over the connections (instead of -d)")
 	size := fs.Int("size", 64, "line length in bytes, its newline included")
 	pipeline := fs.Int("pipeline", 1, "lines in flight per connection")
+	client := fs.String("client", clientGoroutine, "how each connection is driven: goroutine (net.Conn, Go's netpoller) or thread (an OS thread of its own, blocking system calls; Linux)")
+	serverPID := fs.Int("server-pid", 0, "the server's process id: measure its CPU time per echoed line (Linux)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	asJSON := fs.Bool("json", false, "print the result as JSON (and no progress bar)")
 	idle := fs.Int("idle", 0, "open this many idle connections (one line each) and hold them until interrupted")
@@ -130,10 +148,11 @@ func run(args []string, stdout, stderr io.Writer, interrupts interrupts) int {
 	}
 	if code, ok := cmd.Check(stderr,
 		cli.Conflict{Flag: "compare", With: []string{"idle"}, Why: "they are different runs"},
-		cli.Conflict{Flag: "compare", With: []string{"addr"}, Why: "-compare starts its own servers"},
-		cli.Conflict{Flag: "compare", With: []string{"c", "d", "n", "size", "pipeline"}, Why: "-compare runs its own load points"},
+		cli.Conflict{Flag: "compare", With: []string{"addr", "server-pid"}, Why: "-compare starts its own servers, and measures them"},
+		cli.Conflict{Flag: "compare", With: []string{"c", "d", "n", "size", "pipeline", "client"}, Why: "-compare runs its own load points"},
 		cli.Conflict{Flag: "compare", With: []string{"json", "quiet"}, Why: "-compare prints markdown tables and no progress bar"},
-		cli.Conflict{Flag: "idle", With: []string{"c", "d", "n", "size", "pipeline"}, Why: "-idle opens its own count of connections and sends one line on each"},
+		cli.Conflict{Flag: "idle", With: []string{"c", "d", "n", "size", "pipeline", "client"}, Why: "-idle opens its own count of connections and sends one line on each"},
+		cli.Conflict{Flag: "idle", With: []string{"server-pid"}, Why: "-idle sends no load whose cost could be measured"},
 		cli.Conflict{Flag: "idle", With: []string{"json", "quiet", "plot"}, Why: "-idle prints one line, and no progress bar or figure"},
 		cli.Conflict{Flag: "n", With: []string{"d"}, Why: "-n runs for a count of lines, -d for a time"},
 		cli.Conflict{Flag: "json", With: []string{"quiet"}, Why: "-json prints no progress bar"},
@@ -157,6 +176,17 @@ func run(args []string, stdout, stderr io.Writer, interrupts interrupts) int {
 		return cmd.Fail(stderr, "-compare-d must be positive")
 	case *reps < 1:
 		return cmd.Fail(stderr, "-compare-reps must be at least 1")
+	case *client != clientGoroutine && *client != clientThread:
+		return cmd.Fail(stderr, "-client must be %s or %s, not %q", clientGoroutine, clientThread, *client)
+	case *client == clientThread && !threadClientRuns:
+		return cmd.Fail(stderr, "-client thread needs Linux; this is %s", runtime.GOOS)
+	case cmd.Given("server-pid") && *serverPID < 1:
+		return cmd.Fail(stderr, "-server-pid must be a process id, at least 1")
+	}
+	if *serverPID != 0 {
+		if _, err := procfs.CPUTime(*serverPID); errors.Is(err, errors.ErrUnsupported) {
+			return cmd.Fail(stderr, "-server-pid: %v", err)
+		}
 	}
 	var plots *figures
 	if *plotDir != "" {
@@ -189,8 +219,17 @@ func run(args []string, stdout, stderr io.Writer, interrupts interrupts) int {
 		fmt.Fprintf(stderr, "echoload: %v\n", err)
 		return 1
 	}
+	if *serverPID != 0 {
+		if _, err := procfs.CPUTime(*serverPID); err != nil {
+			fmt.Fprintf(stderr, "echoload: -server-pid: %v\n", err)
+			return 1
+		}
+	}
+	if *client == clientThread {
+		defer threadClientRuntime(*conns)()
+	}
 
-	cfg := loadConfig{addr: *addr, conns: *conns, duration: *dur, lines: *total, size: *size, pipeline: *pipeline}
+	cfg := loadConfig{addr: *addr, conns: *conns, duration: *dur, lines: *total, size: *size, pipeline: *pipeline, client: *client, serverPID: *serverPID}
 	res, sig := runInterruptible(cfg, !*quiet && !*asJSON && cli.IsTerminal(stderr), stderr, interrupts)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -205,6 +244,9 @@ func run(args []string, stdout, stderr io.Writer, interrupts interrupts) int {
 	}
 	if plots != nil {
 		how := fmt.Sprintf("echoload -c %d -size %d -pipeline %d ", *conns, *size, *pipeline)
+		if *client == clientThread {
+			how += "-client thread "
+		}
 		if *total > 0 {
 			how += fmt.Sprintf("-n %d", *total)
 		} else {
@@ -290,7 +332,17 @@ func printResult(w io.Writer, r result) {
 		fmt.Fprintf(w, "interrupted after %.2fs: the figures below are of what ran until then\n", r.Seconds)
 	}
 	fmt.Fprintf(w, "%d connections, %d-byte lines: %d lines in %.2fs\n", r.Conns, r.Size, r.Lines, r.Seconds)
+	if r.Client == clientThread {
+		fmt.Fprintln(w, "client: an OS thread per connection, blocking read and write")
+	}
 	fmt.Fprintf(w, "throughput: %.0f lines/s, %.2f MB/s\n", r.LinesPerSec, r.MBPerSec)
+	if r.ServerCPUSeconds > 0 {
+		fmt.Fprintf(w, "server CPU (pid %d): %.3fs", r.ServerPID, r.ServerCPUSeconds)
+		if r.Lines > 0 {
+			fmt.Fprintf(w, ", %s per line", cpuText(r.ServerCPUPerLine))
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "latency: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
 		usText(r.P50), usText(r.P90), usText(r.P99), usText(r.P999), usText(r.Max))
 	if r.Served < r.Active {
@@ -313,6 +365,11 @@ func printResult(w io.Writer, r result) {
 
 func usText(us float64) string {
 	return time.Duration(us * float64(time.Microsecond)).String()
+}
+
+// cpuText writes a CPU time per line, in µs, to a tenth of a µs.
+func cpuText(us float64) string {
+	return fmt.Sprintf("%.1fµs", us)
 }
 
 // checkFDs makes sure n connections fit in the file-descriptor limit.

@@ -62,17 +62,27 @@ func serveWith(t *testing.T, handle func(net.Conn)) string {
 	return ln.Addr().String()
 }
 
+// clients are the client modes that run on this system.
+func clients() []string {
+	if threadClientRuns {
+		return []string{clientGoroutine, clientThread}
+	}
+	return []string{clientGoroutine}
+}
+
 func TestLoadCountsLinesAndChecksThem(t *testing.T) {
 	ln := listen(t)
 	go baseline.ServeEcho(ln)
 	defer ln.Close()
-	for _, pipeline := range []int{1, 4} {
-		res := runLoad(context.Background(), loadConfig{addr: ln.Addr().String(), conns: 7, lines: 1000, size: 100, pipeline: pipeline})
-		if res.Lines != 1000 || len(res.Errors) != 0 || res.Served != 7 {
-			t.Fatalf("pipeline %d: %d lines, %d served, errors %v; want 1000, 7, none", pipeline, res.Lines, res.Served, res.Errors)
-		}
-		if !(res.P50 > 0 && res.P50 <= res.P90 && res.P90 <= res.P99 && res.P99 <= res.P999 && res.P999 <= res.Max) {
-			t.Fatalf("percentiles out of order: %+v", res)
+	for _, client := range clients() {
+		for _, pipeline := range []int{1, 4} {
+			res := runLoad(context.Background(), loadConfig{addr: ln.Addr().String(), conns: 7, lines: 1000, size: 100, pipeline: pipeline, client: client})
+			if res.Lines != 1000 || len(res.Errors) != 0 || res.Served != 7 || res.Client != client {
+				t.Fatalf("%s client, pipeline %d: %d lines, %d served, errors %v, client %q; want 1000, 7, none, %[1]s", client, pipeline, res.Lines, res.Served, res.Errors, res.Client)
+			}
+			if !(res.P50 > 0 && res.P50 <= res.P90 && res.P90 <= res.P99 && res.P99 <= res.P999 && res.P999 <= res.Max) {
+				t.Fatalf("percentiles out of order: %+v", res)
+			}
 		}
 	}
 }
@@ -91,9 +101,11 @@ func TestLoadCatchesMismatch(t *testing.T) {
 			c.Write(buf)
 		}
 	})
-	res := runLoad(context.Background(), loadConfig{addr: addr, conns: 1, lines: 500, size: 64, pipeline: 1})
-	if res.Errors["mismatch"] != 1 || res.Lines != 100 {
-		t.Fatalf("errors %v after %d lines; want one mismatch after 100", res.Errors, res.Lines)
+	for _, client := range clients() {
+		res := runLoad(context.Background(), loadConfig{addr: addr, conns: 1, lines: 500, size: 64, pipeline: 1, client: client})
+		if res.Errors["mismatch"] != 1 || res.Lines != 100 {
+			t.Fatalf("%s client: errors %v after %d lines; want one mismatch after 100", client, res.Errors, res.Lines)
+		}
 	}
 }
 
@@ -104,12 +116,14 @@ func TestLoadReportsShortReads(t *testing.T) {
 		io.ReadFull(c, make([]byte, 64))
 		io.WriteString(c, "ERR server busy\n")
 	})
-	res := runLoad(context.Background(), loadConfig{addr: addr, conns: 3, lines: 30, size: 64, pipeline: 1})
-	if res.Errors["short read: ERR server busy"] != 3 {
-		t.Fatalf("errors %v, want 3 × short read: ERR server busy", res.Errors)
-	}
-	if res.Lines != 0 {
-		t.Fatalf("%d lines counted, want 0", res.Lines)
+	for _, client := range clients() {
+		res := runLoad(context.Background(), loadConfig{addr: addr, conns: 3, lines: 30, size: 64, pipeline: 1, client: client})
+		if res.Errors["short read: ERR server busy"] != 3 {
+			t.Fatalf("%s client: errors %v, want 3 × short read: ERR server busy", client, res.Errors)
+		}
+		if res.Lines != 0 {
+			t.Fatalf("%s client: %d lines counted, want 0", client, res.Lines)
+		}
 	}
 }
 
@@ -296,6 +310,13 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-compare", "-json"}, "-compare and -json do not go together"},
 		{[]string{"-compare", "-quiet"}, "-compare and -quiet do not go together"},
 		{[]string{"-compare", "-idle", "5"}, "-compare and -idle do not go together"},
+		{[]string{"-compare", "-client", "thread"}, "-compare and -client do not go together: -compare runs its own load points"},
+		{[]string{"-compare", "-server-pid", "1"}, "-compare and -server-pid do not go together: -compare starts its own servers, and measures them"},
+		{[]string{"-idle", "5", "-client", "thread"}, "-idle and -client do not go together"},
+		{[]string{"-idle", "5", "-server-pid", "1"}, "-idle and -server-pid do not go together: -idle sends no load"},
+		{[]string{"-client", "fibre"}, `-client must be goroutine or thread, not "fibre"`},
+		{[]string{"-server-pid", "0"}, "-server-pid must be a process id, at least 1"},
+		{[]string{"-server-pid", "-7"}, "-server-pid must be a process id, at least 1"},
 		{[]string{"-idle", "5", "-c", "3"}, "-idle and -c do not go together"},
 		{[]string{"-idle", "5", "-n", "3"}, "-idle and -n do not go together"},
 		{[]string{"-idle", "5", "-json"}, "-idle and -json do not go together"},

@@ -13,6 +13,7 @@ import (
 	"github.com/chansync/chansync/cmd/internal/child"
 	"github.com/chansync/chansync/echo"
 	"github.com/chansync/chansync/internal/baseline"
+	"github.com/chansync/chansync/internal/procfs"
 )
 
 // serverChild, started with a server kind as its spec, is a server for
@@ -85,12 +86,22 @@ func loadFresh(kind string, cfg loadConfig, warmUp bool) (result, error) {
 	}
 	defer p.Stop(stopGrace)
 	cfg.addr = addr
+	if cpuMeasured() {
+		cfg.serverPID = p.PID()
+	}
 	if warmUp {
 		if warm := runLoad(ctx, cfg); len(warm.Errors) > 0 {
 			return warm, nil
 		}
 	}
 	return runLoad(ctx, cfg), nil
+}
+
+// cpuMeasured reports whether a server's CPU time can be read on this
+// system.
+func cpuMeasured() bool {
+	_, err := procfs.CPUTime(procfs.Self)
+	return err == nil
 }
 
 // reactorRuns reports whether echo's reactor mode runs on this system.

@@ -1,0 +1,119 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chansync/chansync/internal/baseline"
+)
+
+// -server-pid reads the CPU time of the server it names: a server child
+// under load used some for every line, one left idle next to it far less.
+func TestServerPIDMeasuresTheServer(t *testing.T) {
+	ctx := context.Background()
+	loaded, addr, err := startServer(ctx, "goroutine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loaded.Stop(stopGrace)
+	idle, _, err := startServer(ctx, "goroutine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Stop(stopGrace)
+
+	measure := func(pid int) result {
+		t.Helper()
+		var out, errb bytes.Buffer
+		args := []string{"-addr", addr, "-server-pid", strconv.Itoa(pid), "-c", "4", "-n", "4000", "-json"}
+		if code := run(args, &out, &errb, noInterrupts); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errb.String())
+		}
+		var res result
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
+		if res.ServerPID != pid || res.Lines != 4000 || len(res.Errors) != 0 {
+			t.Fatalf("result %+v; want the server pid %d, 4000 lines, no errors", res, pid)
+		}
+		return res
+	}
+	res := measure(loaded.PID())
+	if res.ServerCPUSeconds <= 0 || res.ServerCPUPerLine <= 0 {
+		t.Fatalf("server CPU %vs, %vµs per line; want both positive", res.ServerCPUSeconds, res.ServerCPUPerLine)
+	}
+	if perLine := res.ServerCPUSeconds * 1e6 / float64(res.Lines); math.Abs(perLine-res.ServerCPUPerLine) > 1e-9*perLine {
+		t.Errorf("%vµs per line, but %vs over %d lines", res.ServerCPUPerLine, res.ServerCPUSeconds, res.Lines)
+	}
+	if other := measure(idle.PID()); other.ServerCPUSeconds >= res.ServerCPUSeconds {
+		t.Errorf("the idle server used %vs over the run, the loaded one %vs", other.ServerCPUSeconds, res.ServerCPUSeconds)
+	}
+
+	var out, errb bytes.Buffer
+	if code := run([]string{"-addr", addr, "-server-pid", strconv.Itoa(loaded.PID()), "-c", "2", "-n", "200"}, &out, &errb, noInterrupts); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if want := "server CPU (pid " + strconv.Itoa(loaded.PID()) + "): "; !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "µs per line\n") {
+		t.Errorf("report lacks %q ... µs per line:\n%s", want, out.String())
+	}
+}
+
+// A -server-pid that names no process is refused in one line, before any
+// load, with exit status 1, as an address where nothing listens is.
+func TestServerPIDOfNoProcess(t *testing.T) {
+	ln := listen(t)
+	go baseline.ServeEcho(ln)
+	defer ln.Close()
+	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidMax, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(pidMax + 1) // above any pid the kernel gives out
+	var out, errb bytes.Buffer
+	code := run([]string{"-addr", ln.Addr().String(), "-server-pid", pid, "-n", "10"}, &out, &errb, noInterrupts)
+	if want := "echoload: -server-pid: process " + pid + ": no such process\n"; code != 1 || out.Len() != 0 || errb.String() != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, %q", code, out.String(), errb.String(), want)
+	}
+}
+
+// A server that is gone by the end of a run leaves the run without a CPU
+// figure, and with an error saying why.
+func TestServerCPUOfAServerThatIsGone(t *testing.T) {
+	p, _, err := startServer(context.Background(), "goroutine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := p.PID()
+	cpu := startCPU(pid)
+	p.Stop(stopGrace)
+	res := result{Lines: 10, Errors: map[string]int64{}}
+	cpu.stop(&res)
+	if want := "server CPU: process " + strconv.Itoa(pid) + ": no such process"; res.Errors[want] != 1 || res.ServerCPUSeconds != 0 || res.ServerCPUPerLine != 0 {
+		t.Errorf("result %+v; want the error %q and no CPU figure", res, want)
+	}
+}
+
+// -compare's runs measure each server child's CPU.
+func TestLoadFreshMeasuresTheServer(t *testing.T) {
+	for _, kind := range []string{"baseline", "goroutine"} {
+		res, err := loadFresh(kind, loadConfig{conns: 2, lines: 500, size: 64, pipeline: 1}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Lines != 500 || len(res.Errors) != 0 || res.ServerPID == 0 || res.ServerCPUPerLine <= 0 {
+			t.Errorf("%s: %+v; want 500 lines, no errors, the server's CPU per line", kind, res)
+		}
+	}
+}
