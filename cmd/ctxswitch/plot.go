@@ -138,14 +138,10 @@ func metricPanel(unit string, metrics []metricBars, legend bool) (*plot.Plot, er
 		if legend {
 			p.Legend.Add(name, bars)
 		}
-		l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+		l, err := figure.Labels(xys, labels, 9, bars.Color, vg.Point{X: bars.Offset, Y: 2})
 		if err != nil {
 			return nil, err
 		}
-		for k := range l.TextStyle {
-			l.TextStyle[k] = figure.TextStyle(9, bars.Color)
-		}
-		l.Offset = vg.Point{X: bars.Offset, Y: 2}
 		p.Add(l)
 	}
 
@@ -159,14 +155,10 @@ func metricPanel(unit string, metrics []metricBars, legend bool) (*plot.Plot, er
 		}
 	}
 	if len(xys) > 0 {
-		l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: factors})
+		l, err := figure.Labels(xys, factors, 13, color.Black, vg.Point{Y: 18})
 		if err != nil {
 			return nil, err
 		}
-		for k := range l.TextStyle {
-			l.TextStyle[k] = figure.TextStyle(13, color.Black)
-		}
-		l.Offset = vg.Point{Y: 18}
 		p.Add(l)
 	}
 

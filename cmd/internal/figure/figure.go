@@ -77,6 +77,25 @@ func TextStyle(size vg.Length, c color.Color) text.Style {
 	}
 }
 
+// Labels writes texts at points of a plot, in TextStyle of size and c,
+// each centred above its point and moved by offset: a bar's own offset in
+// its group, and a few points up, so that a value stands above its bar.
+// There must be as many texts as points.
+func Labels(xys plotter.XYs, texts []string, size vg.Length, c color.Color, offset vg.Point) (*plotter.Labels, error) {
+	if len(xys) != len(texts) {
+		return nil, fmt.Errorf("figure: %d labels for %d points", len(texts), len(xys))
+	}
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
+	if err != nil {
+		return nil, err
+	}
+	for k := range l.TextStyle {
+		l.TextStyle[k] = TextStyle(size, c)
+	}
+	l.Offset = offset
+	return l, nil
+}
+
 // Machine describes the machine the program runs on: processor model,
 // number of CPUs, system and Go version.
 func Machine() string {

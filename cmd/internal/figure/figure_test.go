@@ -132,3 +132,24 @@ func TestMachineNamesTheSystem(t *testing.T) {
 		}
 	}
 }
+
+// Labels styles every text alike and moves it by the offset given; texts
+// that do not match the points are an error.
+func TestLabels(t *testing.T) {
+	xys := plotter.XYs{{X: 0, Y: 10}, {X: 1, Y: 20}}
+	l, err := figure.Labels(xys, []string{"10", "20"}, 8, figure.Color(1), vg.Point{X: -3, Y: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Offset != (vg.Point{X: -3, Y: 2}) || len(l.TextStyle) != 2 || len(l.Labels) != 2 || l.Labels[1] != "20" {
+		t.Fatalf("labels %+v", l)
+	}
+	for i, sty := range l.TextStyle {
+		if sty.Color != figure.Color(1) || sty.Font.Size != 8 {
+			t.Errorf("text %d: colour %v, size %v; want the series colour 1, 8 points", i, sty.Color, sty.Font.Size)
+		}
+	}
+	if _, err := figure.Labels(xys, []string{"10"}, 8, figure.Color(1), vg.Point{}); err == nil {
+		t.Error("two points and one text gave no error")
+	}
+}
