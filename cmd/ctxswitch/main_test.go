@@ -14,6 +14,7 @@ import (
 
 	"github.com/chansync/chansync/cmd/internal/figure/figuretest"
 	"github.com/chansync/chansync/cmd/internal/progress"
+	"github.com/chansync/chansync/cmd/internal/testutil"
 )
 
 // TestMain doubles as the memory child when the program re-executes this
@@ -82,7 +83,7 @@ func TestTableOutput(t *testing.T) {
 // The progress bar counts every run measure makes, and ends full.
 func TestProgressCountsEveryRun(t *testing.T) {
 	opt := options{tasks: 10, iters: 1}
-	errb := newSyncBuffer()
+	errb := testutil.NewBuffer()
 	meter := progress.Start(errb, int64(measureRuns(opt)), "runs", 0)
 	_, err := measure(opt, meter)
 	meter.Finish()
@@ -96,28 +97,6 @@ func TestProgressCountsEveryRun(t *testing.T) {
 	if !strings.Contains(errb.String(), "context switch, socketpair, goroutines") {
 		t.Errorf("the bar does not say what runs:\n%q", errb.String())
 	}
-}
-
-// A syncBuffer is a bytes.Buffer that the bar's goroutine writes and the
-// test reads, one at a time.
-type syncBuffer struct{ buf chan *bytes.Buffer }
-
-func newSyncBuffer() *syncBuffer {
-	b := &syncBuffer{buf: make(chan *bytes.Buffer, 1)}
-	b.buf <- new(bytes.Buffer)
-	return b
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	buf := <-b.buf
-	defer func() { b.buf <- buf }()
-	return buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	buf := <-b.buf
-	defer func() { b.buf <- buf }()
-	return buf.String()
 }
 
 func TestHelp(t *testing.T) {

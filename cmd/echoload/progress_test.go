@@ -1,37 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chansync/chansync/cmd/internal/testutil"
 	"github.com/chansync/chansync/internal/baseline"
 )
-
-// syncBuffer is a bytes.Buffer whose writes and reads are serialized
-// through a one-slot channel, since the bar writes from its own goroutines.
-type syncBuffer struct{ buf chan *bytes.Buffer }
-
-func newSyncBuffer() *syncBuffer {
-	b := &syncBuffer{buf: make(chan *bytes.Buffer, 1)}
-	b.buf <- new(bytes.Buffer)
-	return b
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	buf := <-b.buf
-	defer func() { b.buf <- buf }()
-	return buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	buf := <-b.buf
-	defer func() { b.buf <- buf }()
-	return buf.String()
-}
 
 // A run of a count of lines shows a bar to the total, with the rate, and
 // ends full.
@@ -39,7 +17,7 @@ func TestProgressByCount(t *testing.T) {
 	ln := listen(t)
 	go baseline.ServeEcho(ln)
 	defer ln.Close()
-	out := newSyncBuffer()
+	out := testutil.NewBuffer()
 	res := runWithProgress(context.Background(), loadConfig{addr: ln.Addr().String(), conns: 4, lines: 3000, size: 16, pipeline: 1}, out)
 	if res.Lines != 3000 {
 		t.Fatalf("%d lines, want 3000", res.Lines)
@@ -60,7 +38,7 @@ func TestProgressByDuration(t *testing.T) {
 	ln := listen(t)
 	go baseline.ServeEcho(ln)
 	defer ln.Close()
-	out := newSyncBuffer()
+	out := testutil.NewBuffer()
 	res := runWithProgress(context.Background(), loadConfig{addr: ln.Addr().String(), conns: 2, duration: 600 * time.Millisecond, size: 16, pipeline: 1}, out)
 	s := out.String()
 	for _, want := range []string{"1s left", " lines/s)", "0s left"} {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chansync/chansync/cmd/internal/progress"
+	"github.com/chansync/chansync/cmd/internal/testutil"
 	"github.com/chansync/chansync/h2o"
 )
 
@@ -164,7 +165,7 @@ func TestRunBadFlags(t *testing.T) {
 func TestProgressCountsMolecules(t *testing.T) {
 	atoms := shuffledAtoms(1000, 5)
 	for _, rt := range []string{"goroutines", "tasks"} {
-		out := newSyncBuffer()
+		out := testutil.NewBuffer()
 		meter := progress.Start(out, 1000, "molecules", 0)
 		var err error
 		if rt == "tasks" {
@@ -181,26 +182,4 @@ func TestProgressCountsMolecules(t *testing.T) {
 			t.Errorf("%s: the bar never reached 1000 molecules:\n%q", rt, s)
 		}
 	}
-}
-
-// A syncBuffer is a bytes.Buffer that the bar's goroutine writes and the
-// test reads, one at a time.
-type syncBuffer struct{ buf chan *bytes.Buffer }
-
-func newSyncBuffer() *syncBuffer {
-	b := &syncBuffer{buf: make(chan *bytes.Buffer, 1)}
-	b.buf <- new(bytes.Buffer)
-	return b
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	buf := <-b.buf
-	defer func() { b.buf <- buf }()
-	return buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	buf := <-b.buf
-	defer func() { b.buf <- buf }()
-	return buf.String()
 }

@@ -1,7 +1,6 @@
 package progress_test
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -10,38 +9,17 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chansync/chansync/cmd/internal/progress"
+	"github.com/chansync/chansync/cmd/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// A syncBuffer is a bytes.Buffer that the meter's goroutine writes and the
-// test reads, one at a time.
-type syncBuffer struct{ buf chan *bytes.Buffer }
-
-func newSyncBuffer() *syncBuffer {
-	b := &syncBuffer{buf: make(chan *bytes.Buffer, 1)}
-	b.buf <- new(bytes.Buffer)
-	return b
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	buf := <-b.buf
-	defer func() { b.buf <- buf }()
-	return buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	buf := <-b.buf
-	defer func() { b.buf <- buf }()
-	return buf.String()
-}
-
 // A run shorter than the delay prints nothing at all.
 func TestShortRunPrintsNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := newSyncBuffer()
+		out := testutil.NewBuffer()
 		m := progress.Start(out, 10, "items", time.Second)
 		m.Describe("working")
 		m.Add(10)
@@ -58,7 +36,7 @@ func TestShortRunPrintsNothing(t *testing.T) {
 // is finished short of its total.
 func TestLongRunShowsCount(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := newSyncBuffer()
+		out := testutil.NewBuffer()
 		m := progress.Start(out, 10, "items", time.Second)
 		m.Describe("first half")
 		m.Add(3)
@@ -86,7 +64,7 @@ func TestLongRunShowsCount(t *testing.T) {
 // A bar that reaches its total ends its line once.
 func TestFullBarEndsItsLineOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := newSyncBuffer()
+		out := testutil.NewBuffer()
 		m := progress.Start(out, 4, "runs", 0)
 		for range 4 {
 			m.Add(1)
