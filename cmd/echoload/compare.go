@@ -17,7 +17,7 @@ type comparison struct {
 	out, stderr io.Writer
 	d           time.Duration // how long each timed run lasts
 	reps        int           // runs per point in the first table
-	servers     []struct{ kind, name string }
+	servers     []server
 	failed      bool
 }
 
@@ -28,7 +28,7 @@ func runCompare(stdout, stderr io.Writer, d time.Duration, reps int, plots *figu
 	if rep != nil {
 		stdout = rep.Tee(stdout)
 	}
-	c := &comparison{out: stdout, stderr: stderr, d: d, reps: reps, servers: compared()}
+	c := &comparison{out: stdout, stderr: stderr, d: d, reps: reps, servers: comparedServers()}
 	c.printIntro()
 	serverPoints, err := c.againstBaseline()
 	if err != nil {
@@ -85,16 +85,21 @@ func (c *comparison) draw(plots *figures, serverPoints, modePoints []loadPoint) 
 	}
 }
 
-// compared are the servers the comparison's first table sets side by side,
-// by kind, with the names its figures give them: the baseline first, then
-// chansync's goroutine mode, then its reactor mode where it runs.
-func compared() []struct{ kind, name string } {
-	c := []struct{ kind, name string }{
+// A server is one of the servers the comparison's first table sets side
+// by side: its kind, as a server child takes it, and the name its figures
+// give it.
+type server struct{ kind, name string }
+
+// comparedServers are the servers of the comparison's first table: the
+// baseline first, then chansync's goroutine mode, then its reactor mode
+// where it runs.
+func comparedServers() []server {
+	c := []server{
 		{"baseline", "baseline"},
 		{"goroutine", "chansync (goroutine mode)"},
 	}
 	if reactorRuns() {
-		c = append(c, struct{ kind, name string }{"reactor", "chansync (reactor mode)"})
+		c = append(c, server{"reactor", "chansync (reactor mode)"})
 	}
 	return c
 }
@@ -110,7 +115,7 @@ func modeKinds() []string {
 }
 
 // kindsOf lists the servers' kinds.
-func kindsOf(servers []struct{ kind, name string }) []string {
+func kindsOf(servers []server) []string {
 	var kinds []string
 	for _, c := range servers {
 		kinds = append(kinds, c.kind)
@@ -124,16 +129,12 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
+// errText writes errs in a table's cell.
 func errText(errs map[string]int64) string {
 	if len(errs) == 0 {
 		return "none"
 	}
-	var parts []string
-	for k, v := range errs {
-		parts = append(parts, fmt.Sprintf("%d %s", v, k))
-	}
-	slices.Sort(parts)
-	return strings.Join(parts, ", ")
+	return strings.Join(errorList(errs), ", ")
 }
 
 // ratios writes each figure after the first against the one before it

@@ -12,7 +12,7 @@ import (
 // measured.
 func TestBaselineTable(t *testing.T) {
 	var out bytes.Buffer
-	c := &comparison{out: &out, reps: 3, servers: []struct{ kind, name string }{
+	c := &comparison{out: &out, reps: 3, servers: []server{
 		{"baseline", "baseline"},
 		{"goroutine", "chansync (goroutine mode)"},
 		{"reactor", "chansync (reactor mode)"},
@@ -41,7 +41,7 @@ func TestBaselineTable(t *testing.T) {
 		"",
 		"| conns | line | baseline lines/s | goroutine lines/s | reactor lines/s | ratios | baseline CPU/line | goroutine CPU/line | reactor CPU/line | ratios | baseline p99 | goroutine p99 | reactor p99 | ratios | errors (baseline; goroutine; reactor) |",
 		"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-		"| 50 | 64 B | 200 | 400 | 200 | 2.00x / 0.50x | 8.0µs | 11.0µs | – | 1.38x / – | 73µs | 1.5ms | 750µs | 20.55x / 0.50x | 1 mismatch, 2 reset; none; none |",
+		"| 50 | 64 B | 200 | 400 | 200 | 2.00x / 0.50x | 8.0µs | 11.0µs | – | 1.38x / – | 73µs | 1.5ms | 750µs | 20.55x / 0.50x | 1 × mismatch, 2 × reset; none; none |",
 	}
 	if got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("table:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sort"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -76,15 +75,8 @@ func runIdle(addr string, n int, stdout, stderr io.Writer, interrupts interrupts
 	conns, errs := openIdle(addr, n)
 	defer closeAll(conns)
 	fmt.Fprintf(stdout, "%d of %d idle connections open (each sent one line and got its echo); interrupt to close them\n", len(conns), n)
-	if len(errs) > 0 {
-		kinds := make([]string, 0, len(errs))
-		for k := range errs {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		for _, k := range kinds {
-			fmt.Fprintf(stderr, "echoload: %d × %s\n", errs[k], k)
-		}
+	for _, e := range errorList(errs) {
+		fmt.Fprintf(stderr, "echoload: %s\n", e)
 	}
 	<-stop
 	if len(errs) > 0 {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -275,33 +274,3 @@ func driveConn(ctx context.Context, cfg loadConfig, id int, quota int64, end tim
 }
 
 var errRunOver = errors.New("the run is over")
-
-// errKind names an error the way the report groups them.
-func errKind(err error) string {
-	switch {
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, syscall.EPIPE):
-		return "broken pipe"
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
-		return "out of file descriptors"
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
-		return "out of local ports"
-	}
-	return err.Error()
-}
-
-// shortRead says what came instead of a whole echo: nothing, or the start
-// of a server's ERR line.
-func shortRead(got []byte) string {
-	if i := bytes.Index(got, []byte("ERR ")); i >= 0 {
-		if j := bytes.IndexByte(got[i:], '\n'); j > 0 {
-			return string(got[i : i+j])
-		}
-	}
-	return "connection closed"
-}

@@ -64,7 +64,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"sort"
 	"syscall"
 	"time"
 
@@ -352,14 +351,9 @@ func printResult(w io.Writer, r result) {
 		fmt.Fprintln(w, "errors: none")
 		return
 	}
-	kinds := make([]string, 0, len(r.Errors))
-	for k := range r.Errors {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
 	fmt.Fprintln(w, "errors:")
-	for _, k := range kinds {
-		fmt.Fprintf(w, "  %d × %s\n", r.Errors[k], k)
+	for _, e := range errorList(r.Errors) {
+		fmt.Fprintf(w, "  %s\n", e)
 	}
 }
 
