@@ -52,7 +52,10 @@ func TestDocsLinks(t *testing.T) {
 // be that declaration's text line for line. A line holding only "..."
 // stands for one or more lines left out; the lines around it must still
 // appear in the source in the same order, so a block that was retyped, or
-// that the source has moved away from, fails.
+// that the source has moved away from, fails. A ```rust block after such
+// a marker quotes a Rust file of the repository (rust/) the same way; a
+// ```rust block without one is the tutorial's own code, shown as it
+// wrote it.
 func TestDocsQuotes(t *testing.T) {
 	files := markdownFiles(t)
 	quotes := 0
@@ -314,14 +317,15 @@ func findQuotes(file, text string) ([]docQuote, []string) {
 			end++
 		}
 		isGo := info == "go" || strings.HasPrefix(info, "go ")
+		isRust := info == "rust" || strings.HasPrefix(info, "rust ")
 		switch {
 		case isGo && pending == nil:
 			problems = append(problems, fmt.Sprintf("%s:%d: a ```go block with no <!-- quote PATH DECL --> marker: show code from the source, not retyped", file, i+1))
-		case isGo:
+		case (isGo || isRust) && pending != nil:
 			pending.body = lines[i+1 : min(end, len(lines))]
 			quotes = append(quotes, *pending)
 		case pending != nil:
-			problems = append(problems, fmt.Sprintf("%s:%d: quote marker followed by a ```%s block, not ```go", file, pending.line, info))
+			problems = append(problems, fmt.Sprintf("%s:%d: quote marker followed by a ```%s block, not ```go or ```rust", file, pending.line, info))
 		}
 		pending = nil
 		i = end
@@ -335,7 +339,10 @@ func findQuotes(file, text string) ([]docQuote, []string) {
 // sourceOf returns the lines of a declaration in a Go file of the
 // repository, its doc comment excluded: decl is "file" (the whole file),
 // "func Name", "func (T) Name" or "func (r *T) Name" (a method of T), or
-// "type Name".
+// "type Name". In a Rust file (.rs, the Tokio programs under rust/) decl
+// is "file" or an item, "fn name", "struct Name", "impl Name", "enum Name"
+// or "macro_rules! name", as rustfmt lays it out: from the line that
+// starts it to the closing brace at its indentation.
 func sourceOf(root, file, decl string) ([]string, error) {
 	src, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
 	if err != nil {
@@ -343,6 +350,9 @@ func sourceOf(root, file, decl string) ([]string, error) {
 	}
 	if decl == "file" {
 		return strings.Split(strings.TrimRight(string(src), "\n"), "\n"), nil
+	}
+	if strings.HasSuffix(file, ".rs") {
+		return rustItem(file, string(src), decl)
 	}
 	kind, name, ok := strings.Cut(decl, " ")
 	if !ok || (kind != "func" && kind != "type") {
@@ -398,6 +408,38 @@ func sourceOf(root, file, decl string) ([]string, error) {
 	// first line is kept.
 	start = bytes.LastIndexByte(src[:start], '\n') + 1
 	return strings.Split(string(src[start:end]), "\n"), nil
+}
+
+// rustItem returns the lines of the item decl ("fn name", "struct Name",
+// ...) of a Rust source: the one line that opens it, at any indentation
+// and with any visibility, through the first line after it that is only a
+// closing brace at the same indentation.
+func rustItem(file, src, decl string) ([]string, error) {
+	kind, name, ok := strings.Cut(decl, " ")
+	if !ok || !slices.Contains([]string{"fn", "struct", "impl", "enum", "macro_rules!"}, kind) {
+		return nil, fmt.Errorf("quote of %q in a Rust file: want file, fn name, struct Name, impl Name, enum Name or macro_rules! name", decl)
+	}
+	opens := regexp.MustCompile(`^(\s*)(?:pub(?:\([a-z]+\))? )?(?:async )?` + regexp.QuoteMeta(kind) + ` ` + regexp.QuoteMeta(name) + `\b`)
+	lines := strings.Split(src, "\n")
+	var found [][]string
+	for i, l := range lines {
+		m := opens.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		end := i
+		for end < len(lines) && lines[end] != m[1]+"}" && !(end == i && strings.HasSuffix(l, "}")) {
+			end++
+		}
+		if end == len(lines) {
+			return nil, fmt.Errorf("%s: %q has no closing brace at its indentation", file, decl)
+		}
+		found = append(found, lines[i:end+1])
+	}
+	if len(found) != 1 {
+		return nil, fmt.Errorf("%s: %d items match %q, want 1", file, len(found), decl)
+	}
+	return found[0], nil
 }
 
 // receiverType returns the name of a method's receiver type, or "" for a
@@ -573,6 +615,33 @@ func TestDocsCheckers(t *testing.T) {
 	}
 	if _, err := sourceOf(dir, "code.go", "func Poll"); err == nil {
 		t.Error("sourceOf(func Poll) found a function where there is only a method")
+	}
+
+	write("prog.rs", "//! A program.\n\nstruct T;\n\n/// Serves.\npub async fn serve(port: u16) {\n    loop {\n        accept();\n    }\n}\n\nimpl T {\n    fn f(&self) {}\n    fn serve() {\n    }\n}\n")
+	got, err = sourceOf(dir, "prog.rs", "fn serve")
+	if err == nil {
+		t.Errorf("sourceOf(fn serve) found one of two functions: %q", got)
+	}
+	got, err = sourceOf(dir, "prog.rs", "impl T")
+	if err != nil || len(got) != 5 || got[0] != "impl T {" || got[4] != "}" {
+		t.Errorf("sourceOf(impl T) = %q, %v", got, err)
+	}
+	got, err = sourceOf(dir, "prog.rs", "fn f")
+	if err != nil || !slices.Equal(got, []string{"    fn f(&self) {}"}) {
+		t.Errorf("sourceOf(fn f) = %q, %v", got, err)
+	}
+	write("one.rs", "pub async fn serve(port: u16) {\n    loop {\n        accept();\n    }\n}\n")
+	got, err = sourceOf(dir, "one.rs", "fn serve")
+	if err != nil || !slices.Equal(got, []string{"pub async fn serve(port: u16) {", "    loop {", "        accept();", "    }", "}"}) {
+		t.Errorf("sourceOf(fn serve) = %q, %v", got, err)
+	}
+	if _, err := sourceOf(dir, "one.rs", "type serve"); err == nil {
+		t.Error("sourceOf(type serve) in a Rust file: no error")
+	}
+
+	rq, rp := findQuotes("r.md", "<!-- quote one.rs fn serve -->\n```rust\npub async fn serve(port: u16) {\n```\n\n```rust\nasync fn tutorial() {}\n```\n<!-- quote one.rs fn serve -->\n```text\nx\n```\n")
+	if len(rq) != 1 || len(rp) != 1 || !strings.Contains(rp[0], "not ```go or ```rust") {
+		t.Errorf("findQuotes: %d quotes, problems %q; want 1 quote (a tutorial's unmarked ```rust block is no problem) and 1 problem (a marker before ```text)", len(rq), rp)
 	}
 
 	quotes, qp := findQuotes("x.md", "<!-- quote code.go type T -->\n```go\ntype T struct {\n```\n\n```go\nretyped()\n```\n<!-- quote code.go type T -->\ntext\n")
