@@ -45,7 +45,7 @@ func runProgram(t *testing.T, bin string, args ...string) (stdout, stderr string
 // stdout, first, one line saying what the program does, then the flags,
 // and exit 0; an unknown flag exits 2 with one line on stderr naming it.
 func TestBuildHelpAndBadFlag(t *testing.T) {
-	for _, name := range []string{"echo", "echoload", "h2o", "mutexguard", "ctxswitch", "inbox"} {
+	for _, name := range []string{"echo", "echoload", "h2o", "mutexguard", "ctxswitch", "inbox", "vstokio"} {
 		bin := build(t, name)
 		for _, h := range []string{"-h", "-help"} {
 			out, stderr, code := runProgram(t, bin, h)
