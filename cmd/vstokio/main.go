@@ -235,7 +235,7 @@ func measure(ctx context.Context, cfg config, rustDir string, log io.Writer, sys
 		command: report.CommandLine("vstokio", args),
 		date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
 		cpu:     cmp.Or(procfs.CPUModel(), "unknown processor"),
-		rust:    rustc + "; " + crateVersions(filepath.Join(root, "rust", "Cargo.lock")),
+		rust:    rustc + "; " + crateVersions(cargoLock(rustDir)),
 		samples: m.samples,
 	}, nil
 }
@@ -277,6 +277,13 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// cargoLock is the lock file of the Cargo package whose release build is
+// in rustDir (PACKAGE/target/release): cargo writes it when it builds, so
+// it names the crate versions the programs were built from.
+func cargoLock(rustDir string) string {
+	return filepath.Join(rustDir, "..", "..", "Cargo.lock")
 }
 
 // crateVersions names the versions of tokio and futures in a Cargo.lock.

@@ -111,9 +111,18 @@ func (s *fakeServer) stop() error {
 	return nil
 }
 
-// fakeRust makes a folder with (empty) Rust programs in it.
+// fakeRust makes a Cargo package folder holding a lock file and, in
+// target/release, (empty) Rust programs, and returns target/release.
 func fakeRust(t *testing.T) string {
-	dir := t.TempDir()
+	pkg := t.TempDir()
+	lock := "[[package]]\nname = \"futures\"\nversion = \"0.9.8\"\n\n[[package]]\nname = \"tokio\"\nversion = \"9.8.7\"\n"
+	if err := os.WriteFile(filepath.Join(pkg, "Cargo.lock"), []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(pkg, "target", "release")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range rustPrograms {
 		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o755); err != nil {
 			t.Fatal(err)
@@ -193,7 +202,7 @@ func TestRunWritesPageAndSamples(t *testing.T) {
 	for _, want := range []string{
 		"# " + title + "\n\n- Machine: ",
 		"- Command: `vstokio -rounds 3 ",
-		"- Rust: rustc 9.9.9; tokio 1.24.2, futures 0.3.21 (Debian's packaged crates)\n",
+		"- Rust: rustc 9.9.9; tokio 9.8.7, futures 0.9.8 (Debian's packaged crates)\n",
 		// Go 200, 201, 202 ns against tokio's 100: median ratio 2.01x, per round 2.00x to 2.02x.
 		"| Mutex, contended, 16 tasks | csp | 201 ns | 100 ns | 2.01x | 2.00–2.02x | about 1.0x |\n",
 		"| Semaphore(4), contended, 16 tasks | csp | 201 ns | 100 ns | 2.01x | 2.00–2.02x | 0.82x ⇄ |\n",
