@@ -14,11 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/chansync/chansync/internal/tcptest"
 )
 
+// TestMain keeps the default port out of the clients' reach while the tests
+// run, and checks that they leave no goroutine and no open socket behind
+// (internal/tcptest).
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	tcptest.VerifyTestMain(m, DefaultAddr)
 }
 
 // logBook collects a server's log records. Its buffer lives in a one-slot

@@ -5,9 +5,10 @@ package tests
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/chansync/chansync/echo"
+	"github.com/chansync/chansync/internal/tcptest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	tcptest.VerifyTestMain(m, echo.DefaultAddr)
 }

@@ -13,15 +13,16 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/chansync/chansync/echo"
 	"github.com/chansync/chansync/internal/baseline"
-	"go.uber.org/goleak"
+	"github.com/chansync/chansync/internal/tcptest"
 )
 
 // TestMain doubles as a server child when -compare re-executes this test
 // binary.
 func TestMain(m *testing.M) {
 	serverChild.Become()
-	goleak.VerifyTestMain(m)
+	tcptest.VerifyTestMain(m, echo.DefaultAddr)
 }
 
 func listen(t *testing.T) net.Listener {
