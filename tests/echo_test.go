@@ -371,7 +371,8 @@ func TestEchoProgramAddressInUse(t *testing.T) {
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	_, stderr, code := runProgram(t, bin, port)
-	if code != 1 || !strings.Contains(stderr, "address already in use") || strings.Count(stderr, "\n") != 1 {
-		t.Fatalf("exit %d, stderr %q; want 1 and one line saying the address is in use", code, stderr)
+	if code != 1 || !strings.Contains(stderr, "the port is in use") || !strings.Contains(stderr, "go run ./cmd/echo ") ||
+		!strings.Contains(stderr, "wait a minute") || strings.Count(stderr, "\n") != 3 || strings.Contains(stderr, "goroutine ") {
+		t.Fatalf("exit %d, stderr %q; want 1 and three lines: the port is in use, how to give another, and to wait a minute", code, stderr)
 	}
 }

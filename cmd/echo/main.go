@@ -10,7 +10,8 @@
 // `nc 127.0.0.1 50000`. SIGINT or SIGTERM starts a graceful shutdown that
 // lasts at most -drain-timeout; a second signal exits at once. -h prints
 // the flags on standard output and exits 0; bad flags or arguments exit
-// with status 2, in one line; a failure to listen exits with status 1.
+// with status 2, in one line; a failure to listen exits with status 1,
+// and a port in use is told with what to do about it.
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -145,7 +147,7 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "echo: %v\n", err)
+		fmt.Fprint(stderr, listenError(cfg.Addr, err))
 		return 1
 	}
 	log := cfg.Logger
@@ -181,4 +183,38 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 			}(shutdownDone)
 		}
 	}
+}
+
+// listenError is what the program prints when it cannot listen on addr.
+// A port in use is the usual reason, and has two usual causes: another
+// program listens there; or one listened or connected from there within
+// the last minute, and the system holds the port for a minute after some
+// of its connections end (TIME_WAIT). Right after `go test`, whose clients
+// draw their ports from the range that 50000 lies in, it was the second.
+func listenError(addr string, err error) string {
+	if !addrInUse(err) {
+		return fmt.Sprintf("echo: %v\n", err)
+	}
+	reason := error(err)
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		reason = se // "bind: address already in use", the rest is said already
+	}
+	msg := fmt.Sprintf("echo: cannot listen on %s: the port is in use (%v)\n", addr, reason)
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		if p, err := strconv.Atoi(port); err == nil && p > 0 {
+			other := p + 1
+			if other > 65535 {
+				other = p - 1
+			}
+			msg += fmt.Sprintf("echo: to listen on another port, give it as the argument: go run ./cmd/echo %d\n", other)
+		}
+	}
+	return msg + "echo: if the port was only just released (a server or a test run stopped within the last minute), wait a minute and try again\n"
+}
+
+// addrInUse reports whether err is the system's "address already in use".
+func addrInUse(err error) bool {
+	const wsaeaddrinuse = syscall.Errno(10048) // Windows' number for it
+	return errors.Is(err, syscall.EADDRINUSE) || (runtime.GOOS == "windows" && errors.Is(err, wsaeaddrinuse))
 }
