@@ -1,5 +1,34 @@
 package echo
 
+// How a connection's end is recorded, in every mode. Each mode closes its
+// connection its own way (conn_end.go, rconn_end_linux.go), and then hands
+// the server an endRecord: connEnded gives back the permit, logs the end
+// and tells the serve loop, which takes the connection out of its live set.
+
+// endRecord is what the server records of a connection that is over.
+type endRecord struct {
+	id           uint64
+	remote       string
+	lines, bytes int64
+	start        int64 // on the server's clock
+	thread       int   // the OS thread's id in ModeThread, else 0
+	why          endReason
+	err          error // what failed, for the error reasons
+}
+
+// connEnded accounts for a connection that is over and closed: it gives
+// back the connection's permit (a refused one, which ends with endBusy,
+// never had one), logs its end and reports it to the serve loop.
+func (s *Server) connEnded(r endRecord) {
+	if r.why == endBusy {
+		s.logRefused(r.id, r.remote)
+	} else {
+		s.limit.Release()
+		s.logEnded(r)
+	}
+	s.ends.add(ended{r.id, r.why})
+}
+
 // ended is what a connection reports to the serve loop when it is over.
 type ended struct {
 	id  uint64

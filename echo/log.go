@@ -2,30 +2,8 @@ package echo
 
 import "time"
 
-// endRecord is what the server records of a connection that is over.
-type endRecord struct {
-	id           uint64
-	remote       string
-	lines, bytes int64
-	start        int64 // on the server's clock
-	thread       int   // the OS thread's id in ModeThread, else 0
-	why          endReason
-	err          error // what failed, for the error reasons
-}
-
-// connEnded accounts for a connection that is over and closed, in every
-// mode: it gives back the connection's permit (a refused one, which ends
-// with endBusy, never had one), logs its end and reports it to the serve
-// loop.
-func (s *Server) connEnded(r endRecord) {
-	if r.why == endBusy {
-		s.logRefused(r.id, r.remote)
-	} else {
-		s.limit.Release()
-		s.logEnded(r)
-	}
-	s.ends.add(ended{r.id, r.why})
-}
+// What the server logs of a connection: its admission, its end or its
+// refusal (ends.go says when).
 
 // logAccepted writes the record of a connection admitted under the limit.
 func (s *Server) logAccepted(id uint64, remote string) {
