@@ -98,6 +98,14 @@ func (p *policy) deadline(why endReason, from int64, draining bool) (int64, endR
 	return d, why
 }
 
+// endDeadline is when a connection that the server ends on purpose for why
+// (endReason.onPurpose), from now, gives up saying its last line or
+// lingering, and closes.
+func (p *policy) endDeadline(why endReason) int64 {
+	d, _ := p.deadline(why, p.now(), p.shuttingDown())
+	return d
+}
+
 // cutReason is why a connection waiting for a line ended when the serve
 // loop closed it under it: cut at the drain deadline, or closed at once
 // (Serve's context ended, Close, accepting failed for good).

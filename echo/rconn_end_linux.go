@@ -11,7 +11,7 @@ func (c *rconn) endOnPurpose(why endReason) {
 	c.why = why
 	if line := why.lastLine(); line != nil {
 		c.state, c.out = telling, line
-		c.until = c.lingerDeadline()
+		c.until = c.rt.s.policy.endDeadline(why)
 		return
 	}
 	c.linger()
@@ -37,7 +37,7 @@ func (c *rconn) tell() (blocked bool) {
 
 // linger sends the end of the stream, so that the client reads everything
 // written and then EOF, and goes on to drop what the client still sends
-// until it closes (see Server.linger: closing with unread input would
+// until it closes (see session.linger: closing with unread input would
 // reset the connection).
 func (c *rconn) linger() {
 	if hook := c.rt.s.beforeEnd; hook != nil {
@@ -48,7 +48,7 @@ func (c *rconn) linger() {
 		return
 	}
 	c.state = lingering
-	c.until = c.lingerDeadline()
+	c.until = c.rt.s.policy.endDeadline(c.why)
 }
 
 // discard reads and drops what the client sends while the connection
@@ -64,14 +64,6 @@ func (c *rconn) discard() (blocked bool) {
 		c.end(c.why, nil)
 	}
 	return false
-}
-
-// lingerDeadline is when a connection ended on purpose stops telling or
-// lingering, from now.
-func (c *rconn) lingerDeadline() int64 {
-	p := &c.rt.s.policy
-	d, _ := p.deadline(c.why, p.now(), p.shuttingDown())
-	return d
 }
 
 // end closes the connection and has the server account for its end.

@@ -22,7 +22,7 @@ const (
 	// telling: writing a last line (ERR ...) before ending on purpose.
 	telling
 	// lingering: the end of the stream is sent; reading and dropping what
-	// the client still sends until it closes (see Server.linger).
+	// the client still sends until it closes (see session.linger).
 	lingering
 	// closed: the connection is over and Poll has returned Ready.
 	closed

@@ -45,10 +45,10 @@
 //   - policy.go: the deadlines every connection keeps, and the shutdown as
 //     a connection sees it; reason.go, why a connection ends; log.go, what
 //     the server logs of it.
-//   - goroutine.go: the runner of goroutine, thread and sequential modes,
-//     and how such a connection ends; conn.go, its reading and writing
-//     (conn_unix.go, conn_windows.go: its reads); frame.go, the line
-//     framer every mode uses.
+//   - goroutine.go: the runner of goroutine, thread and sequential modes;
+//     conn.go, a connection's reading and writing (conn_unix.go,
+//     conn_windows.go: its reads), and conn_end.go, how it ends; frame.go,
+//     the line framer every mode uses.
 //   - reactor_linux.go: the runner of reactor mode, on csp/async;
 //     rconn_linux.go, a connection as a state machine, and
 //     rconn_end_linux.go, how it ends; fd_linux.go, the system calls on
