@@ -163,9 +163,6 @@ func (l *serveLoop[C]) drain() {
 
 // cutAll ends every live connection at once.
 func (l *serveLoop[C]) cutAll() {
-	if !isClosed(l.s.cutting) {
-		close(l.s.cutting)
-	}
 	for _, c := range l.live {
 		c.cut()
 	}

@@ -1,9 +1,26 @@
 package echo
 
-import "golang.org/x/sys/unix"
+import (
+	"time"
+
+	"github.com/chansync/chansync/csp/async"
+	"golang.org/x/sys/unix"
+)
 
 // How a reactor-mode connection ends: on purpose (saying its last line,
-// then lingering), or at once (closing its socket and reporting its end).
+// then lingering), or at once (closing its socket and reporting its end);
+// and how the serve loop wakes it and cuts it. conn_end.go is the same for
+// goroutine mode.
+
+// connTask is a reactor-mode connection as the serve loop keeps it.
+type connTask struct{ h async.JoinHandle[struct{}] }
+
+// wake has the task polled, so that it sees the shutdown.
+func (t connTask) wake(time.Time) { t.h.Wake() }
+
+// cut aborts the task: its Drop closes the connection, with the reason
+// cutReason gives.
+func (t connTask) cut() { t.h.Abort() }
 
 // endOnPurpose starts ending the connection for why, by the server's own
 // choice: it says the last line, if there is one, then lingers.
@@ -86,21 +103,35 @@ func (c *rconn) end(why endReason, err error) {
 	c.rt.s.connEnded(rec)
 }
 
-// Drop ends a connection whose task is abandoned: the serve loop cut it
-// (Abort), or its Poll panicked.
+// Drop ends a connection whose task is abandoned before its end: its Poll
+// panicked, or the serve loop cut it (Abort). Which of the two, Poll has
+// told it: the executor never calls Drop while Poll runs (async.Dropper),
+// so a Drop while Poll has begun and not returned follows its panic. (The
+// executor would also drop a task it refused or abandoned at its shutdown,
+// but the serve loop spawns before it shuts the executor down, and only
+// once every connection has ended.)
 func (c *rconn) Drop() {
-	if c.state == closed {
-		return
-	}
-	s := c.rt.s
-	why := endClosedByServer
 	switch {
-	case !isClosed(s.cutting):
-		why = endPanicked
-	case c.state == reading:
-		why = s.policy.cutReason()
-	case c.state == telling || c.state == lingering:
-		why = c.why
+	case c.state == closed:
+	case c.polling:
+		c.end(endPanicked, nil)
+	default:
+		c.end(c.cutReason(), nil)
 	}
-	c.end(why, nil)
+}
+
+// cutReason is why the connection ends when the serve loop cuts it, as a
+// goroutine-mode connection closed under it says (session.readFailure,
+// writeFailure, endOnPurpose): waiting for its client, the reason the
+// policy gives (cut at the drain deadline, or closed by the server);
+// ending on purpose, the reason it was ending for; otherwise closed by
+// the server.
+func (c *rconn) cutReason() endReason {
+	switch c.state {
+	case reading:
+		return c.rt.s.policy.cutReason()
+	case telling, lingering:
+		return c.why
+	}
+	return endClosedByServer
 }

@@ -78,6 +78,8 @@ type rconn struct {
 	// full: the last write found the socket full, and the reactor has not
 	// reported it writable since; see write.
 	full bool
+	// polling: Poll has begun and not returned; see Drop.
+	polling bool
 }
 
 // Poll runs the connection until it must wait for its socket or its timer,
@@ -85,13 +87,14 @@ type rconn struct {
 // budget (cx.Proceed), so that a client that never stops sending cannot
 // keep the reactor from the other connections.
 func (c *rconn) Poll(cx *async.Context) (struct{}, bool) {
+	c.polling = true
 	if c.writeExpired() {
-		return struct{}{}, true
+		return c.polled(true)
 	}
 	c.drained = false // whatever woke the task, look at the socket again
 	for c.state != closed {
 		if !cx.Proceed() {
-			return struct{}{}, false // the budget is spent: polled again after the others
+			return c.polled(false) // the budget is spent: polled again after the others
 		}
 		blocked := false
 		switch c.state {
@@ -107,10 +110,17 @@ func (c *rconn) Poll(cx *async.Context) (struct{}, bool) {
 			blocked = c.discard()
 		}
 		if blocked && c.wait(cx) {
-			return struct{}{}, false
+			return c.polled(false)
 		}
 	}
-	return struct{}{}, true
+	return c.polled(true)
+}
+
+// polled is what Poll returns, over or not, once Poll has marked itself
+// returned (polling: see Drop).
+func (c *rconn) polled(over bool) (struct{}, bool) {
+	c.polling = false
+	return struct{}{}, over
 }
 
 // writeExpired ends a connection whose blocked write has reached its

@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"syscall"
-	"time"
 
 	"github.com/chansync/chansync/csp/async"
 	"golang.org/x/sys/unix"
@@ -174,15 +173,6 @@ func (rt *reactorRuntime) close() {
 	rt.exec.Shutdown(context.Background())
 	rt.reactor.Close()
 }
-
-// connTask is a reactor-mode connection as the serve loop keeps it.
-type connTask struct{ h async.JoinHandle[struct{}] }
-
-// wake has the task polled, so that it sees the shutdown.
-func (t connTask) wake(time.Time) { t.h.Wake() }
-
-// cut aborts the task: its Drop closes the connection.
-func (t connTask) cut() { t.h.Abort() }
 
 // remoteText is the client's address for the log.
 func remoteText(a netip.AddrPort) string {

@@ -77,7 +77,6 @@ type Server struct {
 
 	state   chan serverState // one slot: the server's lock
 	closing chan struct{}    // closed by the first Close
-	cutting chan struct{}    // closed when the serve loop cuts every connection
 	done    chan struct{}    // closed when Serve returns
 
 	// beforeEnd, if set (by tests), runs just before the server sends the
@@ -118,7 +117,6 @@ func NewServer(cfg Config) (*Server, error) {
 		ends:    newEndings(),
 		state:   make(chan serverState, 1),
 		closing: make(chan struct{}),
-		cutting: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	s.state <- serverState{}
