@@ -46,6 +46,23 @@ func writeFD(fd int32, p []byte) (int, error) {
 	}
 }
 
+// pollWritable reports whether the socket is writable now, as epoll
+// reports it (POLLOUT: a good part of its send buffer free), without
+// waiting. An error or a hang-up says yes: the write then reports it.
+func pollWritable(fd int32) bool {
+	fds := [1]unix.PollFd{{Fd: fd, Events: unix.POLLOUT}}
+	for {
+		n, err := unix.Poll(fds[:], 0)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return true
+		}
+		return n > 0
+	}
+}
+
 // closeWrite sends the end of the stream.
 func closeWrite(fd int32) error { return unix.Shutdown(int(fd), unix.SHUT_WR) }
 

@@ -237,9 +237,18 @@ func (c *rconn) readNothing() (blocked bool) {
 // writable (a third of the buffer free). A client that reads nothing would
 // then see its lines trickle out and the write timeout start over each
 // time they are all written, and be cut a timeout late, or later.
+//
+// A report of the reactor may be stale: epoll_wait reads a socket's
+// readiness when it collects the socket's event (any event: bytes from
+// the client bring the socket's writability along), and the reactor
+// records it a moment later, on its own goroutine. An event collected
+// before the socket filled up, and recorded after the write that found it
+// full, says writable of a full socket. So a report is taken as true only
+// if the socket is writable now (poll(2)), which costs a system call only
+// on this path, for a client that does not keep up with its echo.
 func (c *rconn) write() (blocked bool) {
 	if c.full {
-		if !c.writable() {
+		if !c.writable() || !pollWritable(c.fd) {
 			return true // still full, as far as anyone knows
 		}
 		c.full = false
