@@ -5,21 +5,20 @@ import (
 	"fmt"
 )
 
-// A Barrier lets n goroutines wait for each other, over and over.
-//
-// Arrivals are counted in generations. Each generation has its own release
-// channel; the n-th arrival closes it, which wakes the n-1 waiters of that
-// generation at once, and opens a new generation with a fresh channel. The
-// count and the current channel live in a one-slot channel that serves as
-// the barrier's lock, so an arrival, a withdrawal and a release never
-// interleave.
-//
-//	gen 1: A waits, B waits, C arrives → close(gen1) → A, B, C go on (C leads)
-//	gen 2: A waits, B waits, ...
-//
-// The zero value is not usable: every method panics on it. Make a Barrier
-// with NewBarrier.
+// A Barrier lets n goroutines wait for each other, over and over, like
+// tokio::sync::Barrier. Unlike tokio's, Wait is cancel-safe: an arrival
+// whose context ends is withdrawn, and the generation still needs n. The
+// zero value is not usable: make a Barrier with NewBarrier.
 type Barrier struct {
+	// Arrivals are counted in generations. Each generation has its own
+	// release channel; the n-th arrival closes it, which wakes the n-1
+	// waiters of that generation at once, and opens a new generation with
+	// a fresh channel. The count and the current channel live behind the
+	// one-slot channel state, so an arrival, a withdrawal and a release
+	// never interleave.
+	//
+	//	gen 1: A waits, B waits, C arrives → close(gen1) → A, B, C go on (C leads)
+	//	gen 2: A waits, B waits, ...
 	n     int
 	state chan barrierState // one slot: whoever holds the value holds the lock. Never nil once made.
 }

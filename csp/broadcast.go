@@ -5,26 +5,19 @@ import (
 	"fmt"
 )
 
-// A Broadcast delivers every value sent to every subscriber, the Go
-// counterpart of tokio::sync::broadcast.
-//
-// The last capacity values sent are kept in a ring, numbered in the order
-// they were sent; each Subscription remembers the number of the next value
-// it will receive. Send writes into the ring and never waits for a
-// subscriber, so a slow subscriber neither holds up the sender nor makes it
-// keep more than capacity values: when a subscriber falls more than capacity values
-// behind, the values it missed are gone, and its next Recv returns a
-// *LaggedError that says how many, after which it continues from the oldest
-// value still kept.
-//
-// The ring and the counters live in a one-slot channel that serves as the
-// lock. A subscriber with nothing to read waits on a channel that the next
-// Send (or Close) closes, a broadcast wake-up; the channel is made only when
-// somebody waits.
-//
-// The zero value is not usable: every method panics on it. Make a Broadcast
-// with NewBroadcast.
+// A Broadcast delivers every value sent to every subscriber, like
+// tokio::sync::broadcast. Send never waits: it keeps the last capacity
+// values, and a subscriber that falls further behind gets a *LaggedError
+// and goes on from the oldest value kept. The zero value is not usable:
+// make a Broadcast with NewBroadcast.
 type Broadcast[T any] struct {
+	// The last capacity values sent are kept in a ring, numbered in the
+	// order they were sent; each Subscription remembers the number of the
+	// next value it will receive, so a slow subscriber neither holds up the
+	// sender nor makes it keep more. The ring and the counters live behind
+	// the one-slot channel state. A subscriber with nothing to read waits on
+	// a channel that the next Send (or Close) closes, a broadcast wake-up;
+	// the channel is made only when somebody waits.
 	state chan *broadcastState[T] // one slot: whoever holds the pointer holds the lock. Never nil once made.
 }
 
@@ -44,12 +37,10 @@ type broadcastState[T any] struct {
 	sent   chan struct{} // nil, or closed by the next Send or Close
 }
 
-// A Subscription receives the values sent on a Broadcast after it
-// subscribed. It may be used by several goroutines, which then share its
-// position: each value goes to one of them.
-//
-// The zero value is not usable: every method panics on it. Get a
-// Subscription from Broadcast.Subscribe.
+// A Subscription receives, in order, the values sent on a Broadcast after
+// it subscribed; Recv is cancel-safe. Goroutines that share one share its
+// position: each value goes to one of them. The zero value is not usable:
+// get a Subscription from Broadcast.Subscribe.
 type Subscription[T any] struct {
 	b      *Broadcast[T] // never nil once made
 	next   uint64        // number of the next value to receive; under b's lock

@@ -63,6 +63,34 @@
 // receive then returns at once with ok false. A receiver that may give up
 // selects on ctx.Done() next to the receive, as everything in this package
 // does.
+//
+// # Reading order
+//
+// doc.go is this comment and ErrClosed. Each other file holds one
+// primitive, its test beside it; the tutorial's come first:
+//
+//   - semaphore.go: Semaphore, a buffered channel of tokens and a gate for
+//     AcquireN;
+//   - barrier.go: Barrier, a count behind a one-slot lock and a channel
+//     closed per generation;
+//   - mutex.go: Mutex, one channel with one slot;
+//   - group.go: Group, join_all with a limit (a Semaphore); panic.go:
+//     PanicError, the panic it carries to Wait.
+//
+// Then the rest of tokio::sync:
+//
+//   - notify.go: Notify, one channel with a buffer of one;
+//   - waitqueue.go: the queue of parked waiters that RWMutex and OnceCell
+//     keep behind their lock, each waiter on a channel of its own;
+//   - rwmutex.go: RWMutex; oncecell.go: OnceCell;
+//   - broadcast.go: Broadcast and Subscription, a ring behind a lock;
+//   - watch.go: Watch and Watcher, snapshots each with a channel closed
+//     when it is replaced.
+//
+// example_test.go runs an example of each; the other test files test them
+// with testing/synctest, stress them under -race and check them for
+// linearizability; bench_test.go and family_bench_test.go measure each
+// beside its conventional counterpart.
 package csp
 
 import "errors"

@@ -6,30 +6,15 @@ import (
 	"runtime/debug"
 )
 
-// A Group runs tasks in their own goroutines and waits for all of them, the
-// Go counterpart of spawning tokio tasks and awaiting join_all on their
-// handles.
-//
-// Wait returns the first error a task returned. A panic in a task does not
-// crash the program from a goroutine nobody can recover in; it is caught and
-// raised again by Wait, in the waiting goroutine, as a *PanicError that holds
-// the task's panic value and stack. A Group made by WithContext also cancels
-// its context on the first error or panic, so the other tasks can stop early.
-//
-// SetLimit bounds how many tasks run at once, as errgroup's does. Go then
-// waits for a free slot, as long as it takes; GoContext waits only until its
-// context ends, and TryGo does not wait. A limit of zero lets no task start:
-// Go waits forever, GoContext until its context ends, and TryGo reports
-// false.
-//
-// The running count, the first error and the wake-up channel for Wait live
-// in a one-slot channel that serves as the group's lock; the limit is a
-// Semaphore.
-//
-// Unlike a zero errgroup.Group, the zero value is not usable: every method
-// panics on it. Make a Group with NewGroup or WithContext. A Group may be
-// reused after Wait returns; its first error is kept.
+// A Group runs tasks in goroutines of their own and waits for them all,
+// like tokio::spawn and join_all: Wait returns the first error and raises a
+// task's panic again as a *PanicError; SetLimit bounds how many run at once.
+// The zero value is not usable, unlike errgroup's: use NewGroup.
 type Group struct {
+	// The running count, the first error and the channel Wait waits on live
+	// behind the one-slot channel state; the limit is a Semaphore. A task's
+	// panic is caught in its goroutine, where nobody could recover it, and
+	// kept for Wait.
 	state  chan groupState // never nil once made
 	limit  *Semaphore      // nil: no limit
 	cancel context.CancelCauseFunc
@@ -67,9 +52,12 @@ func WithContext(ctx context.Context) (*Group, context.Context) {
 	return g, ctx
 }
 
-// SetLimit limits the group to n tasks running at once. A negative n
-// removes the limit; n = 0 lets no new task start (see Group). Waiting
-// starters are served in arrival order.
+// SetLimit limits the group to n tasks running at once, as errgroup's does:
+// Go then waits for a free slot as long as it takes, GoContext only until
+// its context ends, and TryGo does not wait. A negative n removes the
+// limit; n = 0 lets no new task start (Go waits forever, GoContext until
+// its context ends, TryGo reports false). Waiting starters are served in
+// arrival order.
 //
 // SetLimit panics if tasks are running, and must not be called while a Go
 // or GoContext of the group may be waiting for a slot: set the limit before
@@ -191,7 +179,10 @@ func (g *Group) finish(err error, pe *PanicError) {
 
 // Wait blocks until every task started with Go has returned, then returns
 // the first error any of them returned, or nil. If a task panicked, Wait
-// panics with a *PanicError carrying that task's panic value and stack.
+// panics with a *PanicError carrying that task's panic value and stack. A
+// Group made by WithContext cancels its context on the first error or
+// panic, so that the other tasks can stop early. A Group may be used again
+// after Wait returns; its first error is kept.
 func (g *Group) Wait() error {
 	g.made()
 	s := <-g.state

@@ -2,23 +2,18 @@ package csp
 
 import "context"
 
-// A Mutex is a mutual exclusion lock made of a channel with one slot: Lock
-// puts a token in the slot and Unlock takes it out.
-//
-// Unlike sync.Mutex, a goroutine waiting in Lock can give up when its context
-// ends, and the lock is fair: blocked lockers are served strictly in arrival
-// order, because the runtime hands a freed slot directly to the oldest
-// blocked sender, and TryLock cannot take it in between. Waiting parks only
-// the goroutine, never an OS thread, so the lock may be held across channel
-// waits, I/O or any other blocking call; this is the Go counterpart of
-// tokio::sync::Mutex, whose guard may live across an .await.
-//
-// As with sync.Mutex, a Mutex is not tied to a goroutine: one goroutine may
-// lock it and another unlock it.
-//
-// Unlike a zero sync.Mutex, the zero value is not usable: every method
-// panics on it. Make a Mutex with NewMutex.
+// A Mutex is a mutual exclusion lock that may be held across any blocking
+// call, like tokio::sync::Mutex. Lockers are served in arrival order, and a
+// Lock whose context ends leaves the line as if it had never joined. Unlike
+// a sync.Mutex, the zero value is not usable: make a Mutex with NewMutex.
 type Mutex struct {
+	// A channel with one slot: Lock puts a token in it and Unlock takes it
+	// out. The runtime queues blocked senders in arrival order and hands a
+	// freed slot straight to the oldest, so the lock is fair and TryLock
+	// cannot take it in between. A waiting locker parks its goroutine, never
+	// an OS thread, which is what lets the lock be held across channel
+	// waits and I/O. As with sync.Mutex, nothing ties the lock to a
+	// goroutine: one may lock it and another unlock it.
 	slot chan struct{} // never nil once made
 }
 

@@ -2,45 +2,38 @@ package csp
 
 import "context"
 
-// A Notify wakes goroutines that wait for an event, the Go counterpart of
-// tokio::sync::Notify. It carries no data: it says "look again", and the
-// waiter then checks whatever state the event is about.
-//
-// NotifyOne wakes the oldest waiter. If nobody waits, it stores a permit
-// instead, at most one, which the next Wait consumes at once; so a
-// notification sent just before the waiter arrives is not lost, and a burst
-// of notifications with nobody waiting collapses into one. NotifyWaiters
-// wakes every goroutine waiting at that moment and stores nothing.
-//
-// All of it is one channel with a buffer of one, on which every waiter
-// blocks in a receive. The runtime queues blocked receivers in arrival order
-// and hands a value sent on the channel straight to the oldest one; only
-// when nobody is blocked does the value stay in the buffer. That is
-// NotifyOne: a non-blocking send of a permit, which wakes the oldest waiter,
-// or is stored, or, if a permit is stored already, is dropped. A waiter
-// wakes the moment its receive completes, so a Wait that gives up when its
-// context ends has taken nothing, and one that took a notification reports
-// it even if its context ended meanwhile: no notification is lost or passed
-// on.
-//
-// NotifyWaiters sends its round's own channel instead of a permit, again and
-// again, one waiter at a time, until a send finds the buffer full, which
-// means that nobody is blocked any more. So a waiter counts for NotifyOne
-// and for NotifyWaiters from the same instant, the one at which it blocks
-// in the receive; with a separate channel to close for NotifyWaiters, a
-// waiter between the two channels would count for one and not yet for the
-// other. Its last successful send may have
-// parked the round's value in the buffer for want of a waiter; the round
-// then takes out whatever still fills the buffer, and puts it back if it is
-// a permit, so that the round leaves nothing behind. A waiter woken by a
-// round waits for that round to end before it returns, so that one round
-// cannot wake the same goroutine twice. Rounds, and a NotifyOne that finds
-// the buffer full, hold a one-slot lock, so that such a NotifyOne sees a
-// stored permit and not a round's value.
-//
-// The zero value is not usable: every method panics on it. Make a Notify
-// with NewNotify.
+// A Notify wakes goroutines that wait for an event, like
+// tokio::sync::Notify: NotifyOne wakes the oldest waiter or, if nobody
+// waits, stores one permit for the next Wait; NotifyWaiters wakes every
+// present waiter. A Wait whose context ends takes no notification. The
+// zero value is not usable: make a Notify with NewNotify.
 type Notify struct {
+	// All of it is wake, a channel with a buffer of one, on which every
+	// waiter blocks in a receive. The runtime queues blocked receivers in
+	// arrival order and hands a value sent on the channel straight to the
+	// oldest; only when nobody is blocked does the value stay in the
+	// buffer. That is NotifyOne: a non-blocking send of a permit, which
+	// wakes the oldest waiter, or is stored, or, if a permit is stored
+	// already, is dropped. A waiter wakes the moment its receive completes,
+	// so a Wait that gives up when its context ends has taken nothing, and
+	// one that took a notification reports it even if its context ended
+	// meanwhile.
+	//
+	// NotifyWaiters sends its round's own channel instead of a permit, again
+	// and again, one waiter at a time, until a send finds the buffer full,
+	// which means that nobody is blocked any more. So a waiter counts for
+	// NotifyOne and for NotifyWaiters from the same instant, the one at
+	// which it blocks in the receive; with a separate channel to close for
+	// NotifyWaiters, a waiter between the two channels would count for one
+	// and not yet for the other. Its last successful send may have parked
+	// the round's value in the buffer for want of a waiter; the round then
+	// takes out whatever still fills the buffer, and puts it back if it is
+	// a permit, so that the round leaves nothing behind. A waiter woken by a
+	// round waits for that round to end before it returns, so that one
+	// round cannot wake the same goroutine twice. Rounds, and a NotifyOne
+	// that finds the buffer full, hold the one-slot lock round, so that
+	// such a NotifyOne sees a stored permit and not a round's value.
+
 	// Capacity one. nil is a permit from NotifyOne; any other value is the
 	// channel of a NotifyWaiters round, closed when the round is over.
 	// Never nil once made.

@@ -9,24 +9,18 @@ import (
 // value.
 var ErrAlreadySet = errors.New("csp: OnceCell already set")
 
-// A OnceCell holds a value that is set at most once, the Go counterpart of
-// tokio::sync::OnceCell. Unlike sync.OnceValue, the initializer takes a
-// context, may fail, and may be retried: if it returns an error (or its
-// caller's context ends and it returns ctx.Err()), the cell stays empty and
-// the next goroutine in line runs its own initializer.
-//
-// At most one initializer runs at a time. The right to run one is a turn
-// that passes between goroutines: a caller of GetOrInit that finds the cell
-// empty and nobody initializing takes the turn; later callers queue for it,
-// oldest first, and each waits (cancellably) until the cell is set or the
-// turn comes to it. The flag, the turn and the queue live in a one-slot
-// channel that serves as the lock. The value is written once, before a
-// channel is closed, so Get after the cell is set is one non-blocking
-// receive.
-//
-// The zero value is not usable: every method panics on it. Make a OnceCell
-// with NewOnceCell.
+// A OnceCell holds a value that is set at most once, like
+// tokio::sync::OnceCell: one initializer runs at a time, and one that fails
+// or whose context ends leaves the cell empty for the next caller in line.
+// Waits are cancel-safe. The zero value is not usable: use NewOnceCell.
 type OnceCell[T any] struct {
+	// The right to run an initializer is a turn that passes between
+	// goroutines: a GetOrInit that finds the cell empty and nobody
+	// initializing takes it; later callers queue for it, oldest first, and
+	// each waits until the cell is set or the turn comes to it. The flag,
+	// the turn and the queue live behind the one-slot channel state. The
+	// value is written once, before ready is closed, so Get on a set cell
+	// is one non-blocking receive.
 	ready chan struct{}   // closed once the value is set. Never nil once made.
 	value T               // written once, under the lock, before ready is closed
 	state chan *onceState // one slot: whoever holds the pointer holds the lock

@@ -2,28 +2,20 @@ package csp
 
 import "context"
 
-// An RWMutex is a reader/writer lock, the Go counterpart of
-// tokio::sync::RwLock: any number of readers or one writer hold it.
-//
-// It is fair in arrival order. A goroutine that cannot have the lock at once
-// joins one queue, readers and writers alike, and the queue is served from
-// the front: a writer at the front waits until the readers holding the lock
-// leave, and readers that arrive while a writer waits queue behind it, so a
-// stream of readers cannot starve a writer. When the front of the queue is a
-// run of readers, they are admitted together. TryRLock and TryLock never
-// overtake a queued goroutine.
-//
-// The counts and the queue live in a one-slot channel that serves as the
-// lock; each queued goroutine parks on a channel of its own, which is closed
-// when it is admitted. Waiting parks only the goroutine, so the lock may be
-// held across channel waits and I/O. As with sync.RWMutex, the lock is not
-// tied to a goroutine, and a reader must not take the read lock again while
-// it holds it if a writer may queue in between (the writer waits for the
-// first read lock, the second waits for the writer).
-//
-// The zero value is not usable: every method panics on it. Make an RWMutex
-// with NewRWMutex.
+// An RWMutex is a reader/writer lock that may be held across any blocking
+// call, like tokio::sync::RwLock: any number of readers or one writer. It
+// is served in arrival order, so readers cannot starve a writer, and every
+// wait is cancel-safe. The zero value is not usable: use NewRWMutex.
 type RWMutex struct {
+	// A goroutine that cannot have the lock at once joins one queue,
+	// readers and writers alike, served from the front: a writer at the
+	// front waits until the readers holding the lock leave, readers that
+	// arrive while a writer waits queue behind it, and a run of readers at
+	// the front is admitted together. TryRLock and TryLock never overtake a
+	// queued goroutine. The counts and the queue live behind the one-slot
+	// channel below; each queued goroutine parks on a channel of its own,
+	// closed when it is admitted. As with sync.RWMutex, nothing ties the
+	// lock to a goroutine.
 	state chan *rwState // one slot: whoever holds the pointer holds the lock. Never nil once made.
 }
 
@@ -49,7 +41,10 @@ func NewRWMutex() *RWMutex {
 }
 
 // RLock takes the lock for reading: at once if no writer holds it and
-// nobody is queued, otherwise in turn.
+// nobody is queued, otherwise in turn. As with sync.RWMutex, a reader must
+// not take the read lock again while it holds it if a writer may queue in
+// between: the writer waits for the first read lock, the second for the
+// writer.
 //
 // If ctx ends first, RLock returns ctx.Err() without the lock and leaves the
 // queue as if it had never been in it: RLock is cancel-safe. If the lock is

@@ -2,25 +2,21 @@ package csp
 
 import "context"
 
-// A Watch holds one value that changes over time and lets watchers wait for
-// the next change, the Go counterpart of tokio::sync::watch. It keeps only
-// the latest value: a watcher that is slow sees the newest value when it
-// looks, never a backlog, and the sender never waits for a watcher.
-//
-// Each value sent is an immutable snapshot (the value, its version, a count
-// of the values sent, and a channel that is closed when a newer snapshot
-// replaces it or the Watch is closed). The current snapshot and the closed
-// flag live in a one-slot channel that serves as the lock, but readers
-// rarely need it: a Watcher keeps the last snapshot it saw, and as long as
-// that snapshot's channel is open it is still the latest, which one
-// non-blocking receive tells without the lock. A waiting watcher blocks on
-// the same channel. Only after a change does a watcher take the lock, to
-// fetch the new snapshot. Snapshots do not point to their successors, so a
-// watcher that has not looked for a while holds one old value, not a chain.
-//
-// The zero value is not usable: every method panics on it. Make a Watch
-// with NewWatch.
+// A Watch holds one value that changes over time, like tokio::sync::watch:
+// watchers wait for the next change and see the latest value, never a
+// backlog, and the sender never waits for them. The zero value is not
+// usable: make a Watch with NewWatch.
 type Watch[T any] struct {
+	// Each value sent is an immutable snapshot: the value, a count of the
+	// values sent before it, and a channel closed when a newer snapshot
+	// replaces it or the Watch is closed. The current snapshot and the
+	// closed flag live behind the one-slot channel state, but readers rarely
+	// need it: a Watcher keeps the last snapshot it saw, and while that
+	// snapshot's channel is open it is still the latest, which one
+	// non-blocking receive tells. A waiting watcher blocks on the same
+	// channel, and takes the lock only after a change, to fetch the new
+	// snapshot. Snapshots do not point to their successors, so a watcher
+	// that has not looked for a while holds one old value, not a chain.
 	state chan *watchState[T] // one slot: whoever holds the pointer holds the lock. Never nil once made.
 }
 
@@ -43,11 +39,9 @@ type snapshot[T any] struct {
 	stale   chan struct{} // closed when a newer snapshot replaces this one, or at Close
 }
 
-// A Watcher follows a Watch. It belongs to one goroutine at a time, like a
-// bufio.Reader; give each goroutine its own with Subscribe.
-//
-// The zero value is not usable: every method panics on it. Get a Watcher
-// from Watch.Subscribe.
+// A Watcher follows a Watch for one goroutine at a time, like a
+// bufio.Reader: give each goroutine its own. Changed is cancel-safe. The
+// zero value is not usable: get a Watcher from Watch.Subscribe.
 type Watcher[T any] struct {
 	w    *Watch[T]    // never nil once made
 	snap *snapshot[T] // the latest snapshot this watcher has fetched
