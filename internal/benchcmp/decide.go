@@ -137,13 +137,18 @@ func slower(rows []row, threshold, alpha float64) []row {
 	return out
 }
 
-// verdict says which workloads got slower, one line each, or that none did.
-func verdict(slow []row, thresholdPct, alpha float64) string {
-	if len(slow) == 0 {
+// verdict says which workloads got slower, one line each, by benchstat's
+// test or by the sign test of the rounds, or that none did.
+func verdict(slow []row, slowPairs []pair, thresholdPct, alpha float64) string {
+	if len(slow)+len(slowPairs) == 0 {
 		return fmt.Sprintf("no workload got more than %g%% slower with p < %g\n", thresholdPct, alpha)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d got more than %g%% slower with p < %g:\n", len(slow), thresholdPct, alpha)
+	fmt.Fprintf(&b, "%d got more than %g%% slower with p < %g:\n", len(slow)+len(slowPairs), thresholdPct, alpha)
+	for _, p := range slowPairs {
+		fmt.Fprintf(&b, "  SLOWER %s (%s): %.3fx in the median round, slower in %d of %d rounds (sign test p=%.3f)\n",
+			p.Name, p.Unit, p.Ratio, p.Slower, p.N, p.P)
+	}
 	for _, r := range slow {
 		unit, scale := r.Unit, 1.0
 		if strings.Contains(unit, "sec/") { // benchstat's seconds, shown as ns/molecule was

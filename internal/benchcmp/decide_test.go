@@ -71,7 +71,7 @@ func TestDecideOnBenchstatCSV(t *testing.T) {
 		t.Errorf("slower at 2%%: %d rows, want 3 (H2O, echo's lines/s, echo's CPU per line)", len(got))
 	}
 
-	v := verdict(slow, 5, 0.05)
+	v := verdict(slow, nil, 5, 0.05)
 	for _, s := range []string{
 		"2 got more than 5% slower with p < 0.05",
 		"SLOWER H2O/runtime=goroutines/n=100000: 8000 -> 9500 ns/molecule (+18.",
@@ -81,7 +81,7 @@ func TestDecideOnBenchstatCSV(t *testing.T) {
 			t.Errorf("verdict lacks %q:\n%s", s, v)
 		}
 	}
-	if v := verdict(nil, 5, 0.05); v != "no workload got more than 5% slower with p < 0.05\n" {
+	if v := verdict(nil, nil, 5, 0.05); v != "no workload got more than 5% slower with p < 0.05\n" {
 		t.Errorf("verdict with none slower: %q", v)
 	}
 }

@@ -20,13 +20,19 @@
 //	csp, async     the benchmarks of csp and csp/async (chansync's rows;
 //	               -bench . adds the baselines), one -count per round
 //
-// It prints a benchstat table of the two sides and then every workload
-// whose cost grew by more than -threshold percent with p < -alpha (time or
-// CPU per operation up, or lines/s down); with -fail it exits 1 if there is
-// one. Each round runs in a child process behind -measure-cmd, if given
+// It prints a benchstat table of the two sides, then each workload's
+// rounds paired (the median of the per-round cost ratios and a sign test:
+// the two runs of a round share the machine's state, so the pairs see
+// through a drift that widens both sides' spread), and then every workload
+// whose cost grew by more than -threshold percent with p < -alpha by
+// either test (time or CPU per operation up, or lines/s down); with -fail
+// it exits 1 if there is one. With 6 rounds, the default, a sign test can
+// reach p = 0.031; with fewer it cannot go below 0.05.
+//
+// Each -batch rounds run in a child process behind -measure-cmd, if given
 // (such as a lock that keeps other jobs off the CPU), so that the lock is
-// held for one round, about a minute and a half, not for the whole
-// comparison.
+// held for a round or a few, not for the whole comparison. A round of
+// every workload takes about a minute on 2 cores.
 package main
 
 import (
@@ -90,8 +96,10 @@ usage: scripts/benchcmp [flags] REV   (flags may also follow REV)
 
 REV is any git revision (98d125e, main, HEAD~3). Workloads (-w, comma
 separated): h2o, h2o-tasks, echo-goroutine, echo-reactor, csp, async, or
-all. A full run (6 rounds) takes about 10 minutes; a quick look:
-scripts/benchcmp -count 4 -w h2o REV.
+all. A round of all of them takes about a minute on 2 cores; a quick look
+at one: scripts/benchcmp -w h2o REV. It prints a benchstat table, the
+rounds paired (median cost ratio, sign test), and the workloads more than
+-threshold percent slower with p < -alpha by either test.
 
 Flags:`
 
@@ -243,13 +251,16 @@ func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		fmt.Fprintf(stderr, "benchcmp: rounds %d to %d of %d (%v so far)\n",
-			b*o.batch+1, min((b+1)*o.batch, o.count), o.count, time.Since(start).Round(time.Second))
-		outs, err := measureRound(ctx, o.measureCmd, self, jobs)
+		first, last := b*o.batch+1, min((b+1)*o.batch, o.count)
+		fmt.Fprintf(stderr, "benchcmp: rounds %d to %d of %d (%v so far)\n", first, last, o.count, time.Since(start).Round(time.Second))
+		began := time.Now()
+		r, err := measureRound(ctx, o.measureCmd, self, jobs)
 		if err != nil {
 			return err
 		}
-		for i, out := range outs {
+		fmt.Fprintf(stderr, "benchcmp: rounds %d to %d ran in %v, %v after they were started\n",
+			first, last, r.Took.Round(time.Second), time.Since(began).Round(time.Second))
+		for i, out := range r.Results {
 			results[runs[i].side].WriteString(out)
 		}
 	}
@@ -286,9 +297,12 @@ func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.out != "" {
 		fmt.Fprintf(stdout, "raw results: %s, %s\n", files[old], files[cur])
 	}
+	ps := pairs(samples(results[old].String()), samples(results[cur].String()))
+	fmt.Fprintln(stdout, pairTable(ps))
 	slow := slower(rows, o.threshold/100, o.alpha)
-	fmt.Fprint(stdout, verdict(slow, o.threshold, o.alpha))
-	if len(slow) > 0 && o.fail {
+	slowPairs := slowerPairs(ps, o.threshold/100, o.alpha)
+	fmt.Fprint(stdout, verdict(slow, slowPairs, o.threshold, o.alpha))
+	if len(slow)+len(slowPairs) > 0 && o.fail {
 		return errSlower{}
 	}
 	return nil

@@ -34,8 +34,16 @@ type job struct {
 	Args []string `json:",omitempty"` // bench
 }
 
-// runRound runs the jobs in spec, one after the other, and prints the
-// benchmark lines of each as a JSON list of strings.
+// roundResult is what a child tells its parent: the benchmark lines of
+// each job, and how long they took (the parent's own clock also counts
+// the wait for -measure-cmd).
+type roundResult struct {
+	Results []string
+	Took    time.Duration
+}
+
+// runRound runs the jobs in spec, one after the other, and prints their
+// roundResult as JSON.
 func runRound(spec string, stdout, stderr io.Writer) int {
 	var jobs []job
 	if err := json.Unmarshal([]byte(spec), &jobs); err != nil {
@@ -43,6 +51,7 @@ func runRound(spec string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
+	start := time.Now()
 	outs := make([]string, len(jobs))
 	for i, j := range jobs {
 		var err error
@@ -61,7 +70,7 @@ func runRound(spec string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if err := json.NewEncoder(stdout).Encode(outs); err != nil {
+	if err := json.NewEncoder(stdout).Encode(roundResult{outs, time.Since(start)}); err != nil {
 		fmt.Fprintf(stderr, "benchcmp: %v\n", err)
 		return 1
 	}

@@ -189,17 +189,18 @@ func output(ctx context.Context, dir, name string, args ...string) (string, erro
 }
 
 // roundFlag makes benchcmp run the jobs of one round, given as JSON, and
-// print their results as a JSON list of strings: each round is a process
+// print their results as JSON: each round is a process
 // of its own, so that -measure-cmd can wrap it, and holds whatever that
 // command takes (a lock) for one round only.
 const roundFlag = "-run-round"
 
 // measureRound runs jobs in a child benchcmp behind prefix (-measure-cmd)
 // and returns the result lines of each.
-func measureRound(ctx context.Context, prefix []string, self string, jobs []job) ([]string, error) {
+func measureRound(ctx context.Context, prefix []string, self string, jobs []job) (roundResult, error) {
+	var r roundResult
 	spec, err := json.Marshal(jobs)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	argv := append(slices.Clone(prefix), self, roundFlag, string(spec))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -207,11 +208,10 @@ func measureRound(ctx context.Context, prefix []string, self string, jobs []job)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+		return r, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	var outs []string
-	if err := json.Unmarshal(out, &outs); err != nil || len(outs) != len(jobs) {
-		return nil, fmt.Errorf("the round's child printed %q (%v)", out, err)
+	if err := json.Unmarshal(out, &r); err != nil || len(r.Results) != len(jobs) {
+		return r, fmt.Errorf("the round's child printed %q (%v)", out, err)
 	}
-	return outs, nil
+	return r, nil
 }
