@@ -3,49 +3,50 @@ package csp
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 )
 
-// A Semaphore is a counting semaphore: a buffered channel of free permits.
-//
-// Acquiring a permit receives a token from the channel and releasing one
-// sends it back; n tokens are put in at the start. Receivers blocked on an
-// empty channel are queued by the runtime in arrival order, and a released
-// token goes straight to the oldest of them. Three guarantees need more than
-// that:
-//
-//   - First come, first served for several permits. An acquirer of several
-//     permits holds the gate (a fair one-slot lock) while it collects its
-//     tokens, so such acquirers reach the token channel one at a time and in
-//     arrival order, and single acquires that arrive while the gate is held
-//     queue behind it: a large AcquireN at the head is never starved by a
-//     stream of small acquires. A single acquire that finds the gate free
-//     goes straight to the token channel. TryAcquire does not jump the
-//     queue.
-//   - All or nothing. AcquireN(ctx, k) either ends up with k tokens or, when
-//     ctx ends or the semaphore is closed, gives back the ones it had
-//     collected before it leaves the head of the queue.
-//   - Close wakes everyone. An acquirer whose context can never end waits in
-//     a plain receive on the token channel, the cheapest wait there is (one
-//     channel, nothing to select), so Close reaches it through that same
-//     channel: it sends one "closed" token, and each waiter that receives it
-//     passes it on to the next and fails. The channel has room for n permits
-//     and that one token, so passing it on never blocks. A waiter that is
-//     handed a permit after Close gives it back and fails too.
-//
-// While permits are free nobody waits, and an acquire is one receive from a
-// non-empty channel: the queue of waiters is consulted only once the
-// permits run out. From then on every release hands its permit to a parked
-// waiter, and a releaser that ran on and acquired again would find every
-// permit held by woken goroutines that have not run yet, and park in turn:
-// a convoy in which every acquire parks and every release wakes, whatever
-// the number of permits. A release that hands a permit over therefore
-// yields the processor to the waiter (see ReleaseN), which breaks the
-// convoy without changing who is served.
-//
-// The zero value is not usable: every method panics on it. Make a
-// Semaphore with NewSemaphore.
+// A Semaphore is a counting semaphore, like tokio::sync::Semaphore:
+// acquirers are served first come, first served, AcquireN takes all its
+// permits or none, and an acquire that its context or Close ends holds
+// nothing. The zero value is not usable: make one with NewSemaphore.
 type Semaphore struct {
+	// free is a buffered channel of free permits: acquiring one receives a
+	// token, releasing one sends it back, and n tokens are put in at the
+	// start. Receivers blocked on the empty channel are queued by the
+	// runtime in arrival order, and a released token goes straight to the
+	// oldest of them. Three guarantees need more than that:
+	//
+	//   - First come, first served for several permits. An acquirer of
+	//     several permits holds the gate (a fair one-slot lock) while it
+	//     collects its tokens, so such acquirers reach the token channel
+	//     one at a time and in arrival order, and single acquires that
+	//     arrive while the gate is held queue behind it: a large AcquireN
+	//     at the head is never starved by a stream of small acquires. A
+	//     single acquire that finds the gate free goes straight to the
+	//     token channel. TryAcquire does not jump the queue.
+	//   - All or nothing. AcquireN(ctx, k) either ends up with k tokens or,
+	//     when ctx ends or the semaphore is closed, gives back the ones it
+	//     had collected before it leaves the head of the queue.
+	//   - Close wakes everyone. An acquirer whose context can never end
+	//     waits in a plain receive on the token channel, the cheapest wait
+	//     there is (one channel, nothing to select), so Close reaches it
+	//     through that same channel: it sends one "closed" token, and each
+	//     waiter that receives it passes it on to the next and fails. The
+	//     channel has room for n permits and that one token, so passing it
+	//     on never blocks. A waiter that is handed a permit after Close
+	//     gives it back and fails too.
+	//
+	// While permits are free nobody waits, and an acquire is one receive
+	// from a non-empty channel. Once they run out, every release hands its
+	// permit to a parked waiter, which holds it before it runs; a releaser
+	// that runs on and acquires again finds every permit held by such
+	// goroutines and parks in turn: a convoy in which every acquire parks
+	// and every release wakes, which outlasts the burst that started it.
+	// So a release that hands a permit over now and then yields the
+	// processor to its taker (see ReleaseN), which breaks the convoy
+	// without changing who is served.
 	free      chan bool     // true: a free permit; false: the closed token (see Close). Capacity n+1. Never nil once made.
 	gate      chan struct{} // holding its one slot means being at the head of the queue
 	closed    chan struct{} // closed by Close, for acquirers that have not started waiting
@@ -273,21 +274,12 @@ func (s *Semaphore) Release() {
 }
 
 // ReleaseN gives back k permits, handing each to the longest waiting
-// acquirer if there is one. It never blocks; if it handed a permit to a
-// waiter, it then yields the processor (runtime.Gosched) so that the waiter
-// runs at once. It panics if k is negative or if more permits are released
-// than are held; a release beyond the capacity is always caught, one that
-// only exceeds what its caller holds is caught once every permit is back.
-// Permits may be released after Close.
-//
-// Why it yields: a permit handed to a waiter is held by a goroutine that is
-// runnable but not running. Yielding lets the waiter use its permit and
-// release it before the releaser comes back to acquire again, so permits
-// return to the channel, the queue drains, and acquirers find free permits
-// instead of parking one after the other (see Semaphore). sync.Mutex does
-// the same when it hands itself to a starving waiter. The price is that a
-// releaser which handed a permit over resumes after the goroutines that
-// were ready to run before it.
+// acquirer if there is one. It never blocks, but if it handed a permit to
+// a waiter it yields the processor (runtime.Gosched) once in 32 times, at
+// random. It panics if k is negative or if more permits are
+// released than are held; a release beyond the capacity is always caught,
+// one that only exceeds what its caller holds is caught once every permit
+// is back. Permits may be released after Close.
 func (s *Semaphore) ReleaseN(k int) {
 	s.made()
 	if k < 0 {
@@ -320,10 +312,26 @@ func (s *Semaphore) ReleaseN(k int) {
 			panic(overRelease)
 		}
 	}
-	if handedOff {
+	// A permit handed to a waiter is held by a goroutine that is runnable
+	// but not running. Yielding lets the waiter use its permit and release
+	// it before this goroutine comes back to acquire again, so permits
+	// return to the channel and the convoy drains (see Semaphore);
+	// sync.Mutex yields likewise when it hands itself to a starving waiter.
+	// Doing so at every hand-off costs a goroutine that releases and then
+	// exits, as the tutorial's water atoms do, a trip through the
+	// scheduler's global run queue, behind every goroutine waiting there,
+	// with its stack kept until then: it made the tutorial's H2O workload
+	// 1.35x slower (docs/results/h2o.md). An occasional yield breaks a
+	// convoy as well as one at every hand-off, so the yield is taken at
+	// random, once in handOffYield hand-offs.
+	if handedOff && rand.Uint32()%handOffYield == 0 {
 		runtime.Gosched()
 	}
 }
+
+// handOffYield: a release that hands a permit over yields once in this
+// many times (see ReleaseN).
+const handOffYield = 32
 
 const overRelease = "csp: Semaphore released more permits than are held"
 
