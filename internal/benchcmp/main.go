@@ -265,20 +265,41 @@ func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
+	return report(ctx, o, tmp, [2]*side{old, cur}, [2]string{results[old].String(), results[cur].String()}, describeTree(ctx, root), stdout)
+}
+
+// describeTree names the working tree's commit, and says if it has
+// changes that are not committed: what the "worktree" column measured.
+func describeTree(ctx context.Context, root string) string {
+	head, err := output(ctx, root, "git", "rev-parse", "--short", "HEAD")
+	if err != nil {
+		return "the working tree"
+	}
+	desc := "the working tree (" + strings.TrimSpace(head)
+	if st, err := output(ctx, root, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && strings.TrimSpace(st) != "" {
+		desc += " with uncommitted changes"
+	}
+	return desc + ")"
+}
+
+// report keeps the results, runs benchstat on them, pairs the rounds and
+// prints the table, the pairs and the verdict.
+func report(ctx context.Context, o options, tmp string, sides [2]*side, results [2]string, tree string, stdout io.Writer) error {
+	old, cur := sides[0], sides[1]
 	dir := o.out
 	if dir == "" {
 		dir = tmp
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	files := map[*side]string{}
-	for _, s := range []*side{old, cur} {
-		files[s] = filepath.Join(dir, s.label+".txt")
-		if err := os.WriteFile(files[s], []byte(results[s].String()), 0o644); err != nil {
+	var files [2]string
+	for i, s := range sides {
+		files[i] = filepath.Join(dir, s.label+".txt")
+		if err := os.WriteFile(files[i], []byte(results[i]), 0o644); err != nil {
 			return err
 		}
 	}
-	args := []string{old.label + "=" + files[old], cur.label + "=" + files[cur]}
+	args := []string{old.label + "=" + files[0], cur.label + "=" + files[1]}
 	table, err := output(ctx, tmp, o.benchstat[0], append(o.benchstat[1:], args...)...)
 	if err != nil {
 		return fmt.Errorf("benchstat: %v", err)
@@ -291,13 +312,13 @@ func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reading benchstat's CSV: %v", err)
 	}
-	fmt.Fprintf(stdout, "scripts/benchcmp %s: %s against the working tree, %d alternated rounds\n\n", strings.Join(os.Args[1:], " "), old.label, o.count)
+	fmt.Fprintf(stdout, "scripts/benchcmp %s: %s against %s, %d alternated rounds\n\n", strings.Join(os.Args[1:], " "), old.label, tree, o.count)
 	fmt.Fprint(stdout, table)
 	fmt.Fprintln(stdout)
 	if o.out != "" {
-		fmt.Fprintf(stdout, "raw results: %s, %s\n", files[old], files[cur])
+		fmt.Fprintf(stdout, "raw results: %s, %s\n", files[0], files[1])
 	}
-	ps := pairs(samples(results[old].String()), samples(results[cur].String()))
+	ps := pairs(samples(results[0]), samples(results[1]))
 	fmt.Fprintln(stdout, pairTable(ps))
 	slow := slower(rows, o.threshold/100, o.alpha)
 	slowPairs := slowerPairs(ps, o.threshold/100, o.alpha)

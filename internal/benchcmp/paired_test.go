@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -90,5 +95,46 @@ func TestSamplesKeepsRoundOrder(t *testing.T) {
 	}
 	if len(s) != 2 {
 		t.Errorf("samples: %v, want X's two units only", s)
+	}
+}
+
+// report, with benchstat replaced by a command that prints the CSV of
+// testdata/benchstat.csv: it keeps the raw results, prints both tests'
+// verdicts, and with -fail returns errSlower.
+func TestReportFailsWhenSlower(t *testing.T) {
+	csv, err := filepath.Abs("testdata/benchstat.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old, cur strings.Builder
+	for _, d := range []float64{1, 3, 1.5, 2.5, 1.2, 2} {
+		fmt.Fprintf(&old, "BenchmarkMutex/contended/impl=csp-2 \t 100\t %g ns/op\n", 200*d)
+		fmt.Fprintf(&cur, "BenchmarkMutex/contended/impl=csp-2 \t 100\t %g ns/op\n", 240*d)
+	}
+	dir := t.TempDir()
+	sides := [2]*side{{label: "abc1234"}, {label: "worktree"}}
+	for _, fail := range []bool{false, true} {
+		o := options{count: 6, threshold: 5, alpha: 0.05, fail: fail, out: dir,
+			benchstat: []string{"sh", "-c", "cat " + csv, "benchstat"}}
+		var stdout bytes.Buffer
+		err := report(context.Background(), o, t.TempDir(), sides, [2]string{old.String(), cur.String()}, "the working tree (def5678)", &stdout)
+		var slow errSlower
+		if fail != errors.As(err, &slow) || (!fail && err != nil) {
+			t.Errorf("-fail=%v: report returned %v", fail, err)
+		}
+		out := stdout.String()
+		for _, s := range []string{
+			"abc1234 against the working tree (def5678), 6 alternated rounds",
+			"3 got more than 5% slower with p < 0.05:",
+			"SLOWER Mutex/contended/impl=csp-2 (ns/op): 1.200x in the median round, slower in 6 of 6 rounds (sign test p=0.031)",
+			"SLOWER H2O/runtime=goroutines/n=100000: 8000 -> 9500 ns/molecule",
+		} {
+			if !strings.Contains(out, s) {
+				t.Errorf("-fail=%v: the report lacks %q:\n%s", fail, s, out)
+			}
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "worktree.txt")); err != nil || string(b) != cur.String() {
+		t.Errorf("worktree.txt: %q, %v; want the working tree's results", b, err)
 	}
 }
