@@ -193,7 +193,7 @@ func TestAddToInbox(t *testing.T) {
 						elapsed = time.Since(start)
 					}
 					c.check(t, outcome{err: err, requests: *sent, elapsed: elapsed,
-						pending: clock.Pending(), inbox: len(env.svc.users[c.id].inboxOrEmpty())})
+						pending: clock.PendingTimers(), inbox: len(env.svc.users[c.id].inboxOrEmpty())})
 				})
 			})
 		}

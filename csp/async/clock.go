@@ -4,83 +4,71 @@ import "time"
 
 // A ManualClock is a Timers whose time moves only when Advance or
 // AdvanceToNext is called: the fake reactor of deterministic tests (tokio's
-// time::pause and time::advance). Its timers live in the same heap as the
-// Reactor's; when time moves past their deadlines they fire, and their
-// wakers are called on the goroutine that moved the clock, in deadline
-// order, with no lock held. It has no goroutine and needs no Close, so it
-// works inside a testing/synctest bubble. The zero value is not usable:
-// every method panics on it. Make one with NewManualClock.
+// time::pause and time::advance). Its timers live in the same timer queue
+// as the Reactor's; when time moves past their deadlines they fire, and
+// their wakers are called on the goroutine that moved the clock, in
+// deadline order, with no lock held. It has no goroutine and needs no
+// Close, so it works inside a testing/synctest bubble. The zero value is
+// not usable: every method panics on it. Make one with NewManualClock.
 type ManualClock struct {
-	lock   chan struct{} // guards now and timers
-	epoch  time.Time
-	now    int64
-	timers timerHeap
+	timers timerQueue // its lock also guards now
+	now    int64      // on the queue's clock
 }
 
-// made panics if c is a zero ManualClock. lock is set by NewManualClock
-// and never written again, so reading it races with nothing.
+// made panics if c is a zero ManualClock. The lock is set by
+// NewManualClock and never written again, so reading it races with
+// nothing.
 func (c *ManualClock) made() {
-	if c.lock == nil {
+	if c.timers.lock == nil {
 		panic("async: ManualClock used without NewManualClock")
 	}
 }
 
 // NewManualClock returns a clock that reads start until it is advanced.
 func NewManualClock(start time.Time) *ManualClock {
-	return &ManualClock{lock: make(chan struct{}, 1), epoch: start}
+	return &ManualClock{timers: newTimerQueue(make(chan struct{}, 1), start)}
 }
 
 // Now implements Timers.
 func (c *ManualClock) Now() time.Time {
 	c.made()
-	c.lock <- struct{}{}
+	c.timers.lock <- struct{}{}
 	now := c.now
-	<-c.lock
-	return c.epoch.Add(time.Duration(now))
+	<-c.timers.lock
+	return c.timers.time(now)
 }
 
 // ResetTimer implements Timers.
 func (c *ManualClock) ResetTimer(t *Timer, deadline time.Time, w Waker) {
 	c.made()
-	c.lock <- struct{}{}
-	c.timers.reset(t, int64(deadline.Sub(c.epoch)), w)
-	<-c.lock
+	c.timers.reset(t, deadline, w)
 }
 
 // StopTimer implements Timers.
 func (c *ManualClock) StopTimer(t *Timer) bool {
 	c.made()
-	c.lock <- struct{}{}
-	ok := c.timers.stop(t)
-	<-c.lock
-	return ok
+	return c.timers.stop(t)
 }
 
 // PollTimer implements Timers.
 func (c *ManualClock) PollTimer(t *Timer, cx *Context) bool {
 	c.made()
-	c.lock <- struct{}{}
-	fired := c.timers.poll(t, cx.waker)
-	<-c.lock
-	return fired
+	return c.timers.poll(t, cx)
 }
 
-// Pending returns the number of armed timers.
-func (c *ManualClock) Pending() int {
+// PendingTimers returns the number of armed timers.
+func (c *ManualClock) PendingTimers() int {
 	c.made()
-	c.lock <- struct{}{}
-	n := c.timers.len()
-	<-c.lock
-	return n
+	return c.timers.pending()
 }
 
 // Next returns the earliest pending deadline, if any timer is pending.
 func (c *ManualClock) Next() (time.Time, bool) {
 	c.made()
-	c.lock <- struct{}{}
-	next, ok := c.timers.next()
-	<-c.lock
-	return c.epoch.Add(time.Duration(next)), ok
+	c.timers.lock <- struct{}{}
+	next, ok := c.timers.heap.next()
+	<-c.timers.lock
+	return c.timers.time(next), ok
 }
 
 // Advance moves the clock forward by d and fires every timer due by then,
@@ -88,9 +76,9 @@ func (c *ManualClock) Next() (time.Time, bool) {
 // fired.
 func (c *ManualClock) Advance(d time.Duration) int {
 	c.made()
-	c.lock <- struct{}{}
+	c.timers.lock <- struct{}{}
 	c.now += int64(d)
-	<-c.lock
+	<-c.timers.lock
 	return c.fire()
 }
 
@@ -99,12 +87,12 @@ func (c *ManualClock) Advance(d time.Duration) int {
 // the clock, if no timer is pending.
 func (c *ManualClock) AdvanceToNext() bool {
 	c.made()
-	c.lock <- struct{}{}
-	next, ok := c.timers.next()
+	c.timers.lock <- struct{}{}
+	next, ok := c.timers.heap.next()
 	if ok && next > c.now {
 		c.now = next
 	}
-	<-c.lock
+	<-c.timers.lock
 	if ok {
 		c.fire()
 	}
@@ -115,9 +103,9 @@ func (c *ManualClock) fire() int {
 	fired := 0
 	var batch []Waker
 	for {
-		c.lock <- struct{}{}
-		batch = c.timers.expire(c.now, expireBatch, batch[:0])
-		<-c.lock
+		c.timers.lock <- struct{}{}
+		batch = c.timers.heap.expire(c.now, expireBatch, batch[:0])
+		<-c.timers.lock
 		if len(batch) == 0 {
 			return fired
 		}

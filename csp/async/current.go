@@ -7,19 +7,19 @@ import "context"
 // runtime. Its tasks are polled by whoever drives it, on that goroutine:
 //
 //   - a reactor, in each of its turns, after it has woken the tasks whose
-//     descriptors or timers are ready (Reactor.Drive calls RunQueued); a
-//     push from another goroutine kicks the reactor awake (unpark);
+//     descriptors or timers are ready (Reactor.Drive, then RunQueued in
+//     each turn); a push from another goroutine kicks the reactor awake;
 //   - or the goroutine in RunOn, between two polls of the future it waits
-//     for; a push from another goroutine leaves a token (queuedSignal)
-//     that RunOn sleeps on when nothing is queued.
+//     for (blockOn); a push from another goroutine leaves a token
+//     (queuedSignal) that RunOn sleeps on when nothing is queued.
 //
 // Helpers, the goroutines of Config.Helpers, join in when a reactor's turn
 // leaves more than a few tasks queued: the reactor hands one a token
 // (askHelp), and it polls until the queue is empty, then waits for the next
-// token.
+// token (worker.go).
 type currentThread struct {
 	driver    *worker       // the driving goroutine polls as this worker
-	unpark    func()        // wakes the reactor that drives the executor (set by Reactor.Drive)
+	reactor   *Reactor      // the reactor that drives the executor; nil: RunOn does
 	helpAsked chan struct{} // a token wakes a helper
 	helpers   int
 	// A token is left at each push, for RunOn to wait on when the queue is
@@ -42,15 +42,7 @@ func newCurrentThread(e *Executor, helpers int) *currentThread {
 // goroutine at a time may call it: the driver's. It panics on an executor
 // with workers.
 func (e *Executor) RunQueued(max int) (more bool) {
-	w := e.currentThread("RunQueued").driver
-	for range max {
-		r := w.tryNext()
-		if r == nil {
-			return false
-		}
-		r.run(w)
-	}
-	return true
+	return e.currentThread("RunQueued").driver.runQueued(max)
 }
 
 // RunOn polls f and e's tasks on the calling goroutine until f is ready,
@@ -66,10 +58,58 @@ func (e *Executor) RunQueued(max int) (more bool) {
 // it is a mistake of the program, not a condition to handle.
 func RunOn[T any](ctx context.Context, e *Executor, f Future[T]) (v T, err error) {
 	c := e.currentThread("RunOn")
-	if c.unpark != nil {
+	if c.reactor != nil {
 		panic("async: RunOn on an executor that a reactor drives")
 	}
 	return blockOn(ctx, f, e)
+}
+
+// blockOn is BlockOn, and with e (made with NoWorkers) RunOn: between two
+// polls of f it polls e's queued tasks, and when none is queued it sleeps
+// until one is, or f is woken.
+func blockOn[T any](ctx context.Context, f Future[T], e *Executor) (v T, err error) {
+	wake := make(signal, 1)
+	cx := &Context{waker: Waker{w: wake}}
+	ready := false
+	defer func() {
+		if d, ok := f.(Dropper); ok && !ready {
+			d.Drop()
+		}
+	}()
+	var queued signal // nil without e: never ready
+	if e != nil {
+		queued = e.current.queuedSignal
+	}
+	woken := true
+	for {
+		if woken {
+			cx.budget = Budget
+			if v, ready = f.Poll(cx); ready {
+				return v, nil
+			}
+		}
+		if e != nil {
+			more := e.RunQueued(driveBudget)
+			select {
+			case <-wake:
+				woken = true
+				continue
+			default:
+				woken = false
+			}
+			if more {
+				continue
+			}
+		}
+		select {
+		case <-queued: // a task was queued: run it
+		case <-wake:
+			woken = true
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+	}
 }
 
 // currentThread returns e's current-thread state, or panics, naming op, if
@@ -82,6 +122,18 @@ func (e *Executor) currentThread(op string) *currentThread {
 	return e.current
 }
 
+// drivenBy records that r drives the executor from now on, so that a push
+// kicks r's loop awake, and reports false if a reactor drove it already.
+// Reactor.Drive calls it before the first Spawn, which orders it before
+// every push.
+func (c *currentThread) drivenBy(r *Reactor) bool {
+	if c.reactor != nil {
+		return false
+	}
+	c.reactor = r
+	return true
+}
+
 // driveBudget bounds the polls of one turn of a reactor that drives an
 // executor, and of one burst of RunOn, so that the descriptors (or the
 // future RunOn waits for) are looked at again between bursts.
@@ -91,24 +143,6 @@ const driveBudget = 256
 // helper: fewer are polled by the reactor alone, since waking a goroutine
 // that another processor runs costs more than polling a few tasks.
 const helpThreshold = 4
-
-// help is the goroutine of a helper: it waits for the driving reactor to
-// ask for help, then polls queued tasks until there are none.
-func (c *currentThread) help() {
-	e := c.driver.e
-	defer e.exited()
-	w := newWorker(e)
-	for {
-		select {
-		case <-c.helpAsked:
-		case <-e.stop:
-			return
-		}
-		for r := w.tryNext(); r != nil; r = w.tryNext() {
-			r.run(w)
-		}
-	}
-}
 
 // askHelp wakes a helper if more than helpThreshold tasks are queued.
 func (c *currentThread) askHelp() {
@@ -124,15 +158,15 @@ func (c *currentThread) askHelp() {
 // list or among those the driver took from it.
 func (c *currentThread) queued() bool {
 	q := &c.driver.e.queue
-	return len(q.ch) > 0 || len(c.driver.local) > 0 || q.overflowed()
+	return len(q.ch) > 0 || len(c.driver.local) > 0 || q.mayOverflow()
 }
 
 // unparkDriver makes sure the driver will look at the run queue: it wakes
 // the reactor that drives the executor if it sleeps, or leaves a token for
 // RunOn. A task was queued, perhaps from outside the driver's goroutine.
 func (c *currentThread) unparkDriver() {
-	if c.unpark != nil {
-		c.unpark()
+	if c.reactor != nil {
+		c.reactor.unpark()
 		return
 	}
 	c.queuedSignal.Wake()

@@ -8,25 +8,30 @@
 //
 // Read it top to bottom in this order:
 //
-//	future.go      Future, Context, Waker, BlockOn       std::future::Future, std::task::{Context, Waker}, block_on
-//	task.go        a spawned task, Spawn, its poll       tokio::spawn, the task Cell
-//	state.go       a task's states and transitions       tokio's task state (transition_to_*)
-//	joinhandle.go  JoinHandle, JoinAll                   tokio::task::JoinHandle, join_all
-//	executor.go    the Executor and its two forms        tokio's runtime::Builder
-//	runqueue.go    the run queue and its overflow        tokio's injection queue
-//	pool.go        worker goroutines                     tokio's multi-threaded scheduler
-//	current.go     no workers: RunQueued, RunOn          tokio's current_thread scheduler, block_on
-//	shutdown.go    Shutdown, Close                       Runtime::shutdown_timeout
-//	timer.go       Timer, Sleep, the timer heap          tokio::time::{sleep, Sleep}
-//	reactor.go     epoll, eventfd, timers in one loop    tokio's I/O and time drivers
-//	clock.go       ManualClock, the reactor of tests     tokio::time::pause, advance
+//	future.go        Future, Dropper, Context, Waker, BlockOn          std::future::Future, std::task::{Context, Waker}, block_on
+//	task.go          a spawned task: Spawn, its poll, its drop         tokio::spawn, the task Cell and Harness
+//	state.go         a task's states, its transitions, their outcomes  tokio's task state (transition_to_*)
+//	joinhandle.go    JoinHandle, the channels Join waits on, JoinAll   tokio::task::JoinHandle, join_all
+//	executor.go      the Executor, its two forms, its task locks       tokio's runtime::Builder
+//	runqueue.go      the run queue and its overflow list               tokio's injection queue
+//	worker.go        the worker and its loops (pool, helpers)          tokio's multi-threaded scheduler
+//	current.go       no workers: RunQueued, RunOn and its loop         tokio's current_thread scheduler, block_on
+//	shutdown.go      Shutdown, Close                                   Runtime::shutdown_timeout
+//	timer.go         Timer, Timers, Sleep                              tokio::time::{sleep, Sleep}
+//	timerqueue.go    the locked timer heap both clocks share           tokio's timer wheel
+//	clock.go         ManualClock, the clock of tests                   tokio::time::pause, advance
+//	reactor.go       the Reactor: its loop, its turns, Drive, Close    tokio's I/O and time drivers
+//	reactor_io.go    Register, Deregister, PeerClosed, readiness       tokio's Registration, ScheduledIo
+//	reactor_time.go  the Reactor's Timers: ResetTimer, Sleep           tokio's time driver handle
+//	poller_linux.go  epoll, the eventfd, the park in the netpoller     mio's Poll and Waker
+//	poller_other.go  elsewhere: a poller that says it needs Linux
 //
 // and then the synchronization that tasks wait on, the counterparts of
 // package csp's for futures:
 //
-//	waitlist.go    Waiter, a task's place in a queue     tokio's intrusive waiter list
-//	semaphore.go   Semaphore, Acquire                    tokio::sync::Semaphore
-//	barrier.go     Barrier, BarrierWait                  tokio::sync::Barrier
+//	waitlist.go      Waiter, a task's place in a queue                 tokio's intrusive waiter list
+//	semaphore.go     Semaphore, Acquire                                tokio::sync::Semaphore
+//	barrier.go       Barrier, BarrierWait                              tokio::sync::Barrier
 //
 // # The picture
 //

@@ -6,7 +6,7 @@ import "runtime"
 // runtime, the scheduler, the event loop), tokio's scheduler in miniature.
 // It comes in two forms, chosen by Config.Workers:
 //
-//   - a worker pool (pool.go): worker goroutines take tasks from the run
+//   - a worker pool (worker.go): worker goroutines take tasks from the run
 //     queue and poll them, tokio's multi-threaded runtime;
 //   - a current-thread executor (current.go), with Workers: NoWorkers: no
 //     worker of its own; whoever drives it polls the queued tasks, either
@@ -14,10 +14,10 @@ import "runtime"
 //     blocks on a future (RunOn), tokio's current_thread runtime.
 //
 // Both share the run queue (runqueue.go), a buffered channel with an
-// overflow list behind it so that a wake never blocks, and the task locks
-// and the shutdown (shutdown.go). A task's life, from Spawn to its last
-// poll, is in task.go, and the transitions of its scheduling state, each
-// with the invariant it keeps, in state.go.
+// overflow list behind it so that a wake never blocks, the workers' loops
+// (worker.go), and the task locks and the shutdown (shutdown.go). A task's
+// life, from Spawn to its last poll, is in task.go, and the transitions of
+// its scheduling state, each with the invariant it keeps, in state.go.
 //
 // A task's scheduling state needs mutual exclusion, and without atomics
 // that is a lock channel. One channel per task would cost an allocation
@@ -41,7 +41,7 @@ type Executor struct {
 
 	stopping // shutdown.go
 
-	joinSlots chan chan struct{} // free list of the channels Join waits on
+	joinSlots joinSlots // free list of the channels Join waits on (joinhandle.go)
 }
 
 const stripes = 256
@@ -89,7 +89,7 @@ func NewExecutor(c Config) *Executor {
 	if c.Queue <= 0 {
 		c.Queue = defaultQueue
 	}
-	e := &Executor{queue: newRunQueue(c.Queue), joinSlots: make(chan chan struct{}, joinSlots)}
+	e := &Executor{queue: newRunQueue(c.Queue), joinSlots: newJoinSlots()}
 	for i := range e.stripes {
 		e.stripes[i].lock = make(chan struct{}, 1)
 	}
@@ -118,39 +118,6 @@ func NewExecutor(c Config) *Executor {
 		}
 	}
 	return e
-}
-
-// joinSlots is how many channels for Join the executor keeps for reuse:
-// enough for as many goroutines joining at once as a program is likely to
-// have, few enough to cost nothing worth counting.
-const joinSlots = 64
-
-// joinSlot returns a channel with one free slot for a goroutine in Join to
-// wait on, from the free list if it has one.
-func (e *Executor) joinSlot() chan struct{} {
-	select {
-	case c := <-e.joinSlots:
-		return c
-	default:
-		return make(chan struct{}, 1)
-	}
-}
-
-// joined is what a goroutine in Join does with the channel it waited on,
-// once woken: a channel that brought a token is empty again and is given
-// back; a closed one is left to the collector.
-func (e *Executor) joined(c chan struct{}, token bool) {
-	if token {
-		e.freeJoinSlot(c)
-	}
-}
-
-// freeJoinSlot gives back a channel from joinSlot once it is empty again.
-func (e *Executor) freeJoinSlot(c chan struct{}) {
-	select {
-	case e.joinSlots <- c:
-	default: // the free list is full: let the collector have it
-	}
 }
 
 // made panics if e is a zero Executor. stop is set by NewExecutor and never

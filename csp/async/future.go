@@ -139,55 +139,7 @@ func (s signal) Wake() {
 // and its Drop is called first if it is a Dropper. f may spawn tasks on an
 // executor and wait for them (see JoinHandle.PollJoin).
 func BlockOn[T any](ctx context.Context, f Future[T]) (v T, err error) {
-	return blockOn(ctx, f, nil)
-}
-
-// blockOn is BlockOn, and with e (made with NoWorkers) RunOn: between two
-// polls of f it polls e's queued tasks, and when none is queued it sleeps
-// until one is, or f is woken.
-func blockOn[T any](ctx context.Context, f Future[T], e *Executor) (v T, err error) {
-	wake := make(signal, 1)
-	cx := &Context{waker: Waker{w: wake}}
-	ready := false
-	defer func() {
-		if d, ok := f.(Dropper); ok && !ready {
-			d.Drop()
-		}
-	}()
-	var queued signal // nil without e: never ready
-	if e != nil {
-		queued = e.current.queuedSignal
-	}
-	woken := true
-	for {
-		if woken {
-			cx.budget = Budget
-			if v, ready = f.Poll(cx); ready {
-				return v, nil
-			}
-		}
-		if e != nil {
-			more := e.RunQueued(driveBudget)
-			select {
-			case <-wake:
-				woken = true
-				continue
-			default:
-				woken = false
-			}
-			if more {
-				continue
-			}
-		}
-		select {
-		case <-queued: // a task was queued: run it
-		case <-wake:
-			woken = true
-		case <-ctx.Done():
-			var zero T
-			return zero, ctx.Err()
-		}
-	}
+	return blockOn(ctx, f, nil) // current.go, where RunOn shares it
 }
 
 // ErrAborted is what Join reports for a task that was aborted before it

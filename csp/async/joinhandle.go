@@ -8,9 +8,9 @@ import (
 // A JoinHandle is the handle Spawn returns: tokio's JoinHandle. Join waits
 // for the task's output from a goroutine, PollJoin waits for it from another
 // task, Abort cancels the task, Wake has it polled again. Dropping a
-// JoinHandle (forgetting it) lets the task run on, detached. A JoinHandle is a small value; copies refer to
-// the same task. The zero JoinHandle refers to no task and must not be
-// used.
+// JoinHandle (forgetting it) lets the task run on, detached. A JoinHandle
+// is a small value; copies refer to the same task. The zero JoinHandle
+// refers to no task and must not be used.
 type JoinHandle[T any] struct {
 	t interface {
 		runnable
@@ -55,7 +55,7 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 	}
 	e := t.exec
 	if t.done == nil {
-		t.done = e.joinSlot()
+		t.done = e.joinSlots.get()
 	}
 	wait := t.done
 	t.waiting++
@@ -65,7 +65,7 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		// A context that never ends: one case fewer to wait on.
 		select {
 		case _, token := <-wait:
-			e.joined(wait, token)
+			e.joinSlots.joined(wait, token)
 			return t.output()
 		case <-e.stopped:
 			gaveUp = ErrClosed
@@ -73,7 +73,7 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 	} else {
 		select {
 		case _, token := <-wait:
-			e.joined(wait, token)
+			e.joinSlots.joined(wait, token)
 			return t.output()
 		case <-done:
 			gaveUp = ctx.Err()
@@ -87,7 +87,7 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		// way, and the output wins.
 		s.release()
 		_, token := <-wait
-		e.joined(wait, token)
+		e.joinSlots.joined(wait, token)
 		return t.output()
 	}
 	t.waiting--
@@ -97,7 +97,7 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 	}
 	s.release()
 	if last {
-		e.freeJoinSlot(wait)
+		e.joinSlots.free(wait)
 	}
 	var zero T
 	return zero, gaveUp
@@ -111,15 +111,14 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 func (h JoinHandle[T]) PollJoin(cx *Context) (T, error, bool) {
 	h.made()
 	t := h.t.res()
-	s := &t.exec.stripes[t.stripe]
-	s.lock <- struct{}{}
+	s := t.lock()
 	if t.state == complete {
-		<-s.lock
+		s.release()
 		v, err := t.output()
 		return v, err, true
 	}
 	t.joinWaker = cx.Waker()
-	<-s.lock
+	s.release()
 	var zero T
 	return zero, nil, false
 }
@@ -145,12 +144,51 @@ func (h JoinHandle[T]) Wake() {
 	h.t.Wake()
 }
 
+// joinSlots is the executor's free list of the channels that goroutines in
+// Join wait on.
+type joinSlots chan chan struct{}
+
+// joinSlotsKept is how many channels for Join the executor keeps for
+// reuse: enough for as many goroutines joining at once as a program is
+// likely to have, few enough to cost nothing worth counting.
+const joinSlotsKept = 64
+
+func newJoinSlots() joinSlots { return make(joinSlots, joinSlotsKept) }
+
+// get returns a channel with one free slot for a goroutine in Join to wait
+// on, from the free list if it has one.
+func (l joinSlots) get() chan struct{} {
+	select {
+	case c := <-l:
+		return c
+	default:
+		return make(chan struct{}, 1)
+	}
+}
+
+// joined is what a goroutine in Join does with the channel it waited on,
+// once woken: a channel that brought a token is empty again and is given
+// back; a closed one is left to the collector.
+func (l joinSlots) joined(c chan struct{}, token bool) {
+	if token {
+		l.free(c)
+	}
+}
+
+// free gives back a channel from get once it is empty again.
+func (l joinSlots) free(c chan struct{}) {
+	select {
+	case l <- c:
+	default: // the free list is full: let the collector have it
+	}
+}
+
 // output returns a complete task's result. It is called after the caller
 // saw the complete state under the stripe lock, or after done was closed;
 // either way the fields no longer change.
 func (t *result[T]) output() (T, error) {
 	var zero T
-	switch t.ending {
+	switch t.end {
 	case endPanicked:
 		return zero, t.panicked
 	case endAborted:

@@ -43,20 +43,32 @@ import (
 // the call would block (EAGAIN) before it returns Pending, and relies on the
 // executor's promise that a wake during its poll is not lost.
 //
+// One lock guards the descriptors, the timers and the loop's sleep. The
+// timers and the sleep must share it: arming a timer compares its deadline
+// with the one the loop sleeps until in the same hold in which the loop,
+// going to sleep, read the earliest deadline, or a timer armed in between
+// would be missed. The descriptors could have a lock of their own, but
+// every turn needs both (the wakers of the ready descriptors and of the
+// expired timers) and takes them in one hold, which two locks would make
+// two; and the loop holds the lock only to copy wakers out, never while it
+// wakes them, polls or sleeps. When the reactor drives an executor,
+// nearly every hold is on the loop's own goroutine, which then never
+// waits for another. The timer queue is handed the same lock (NewReactor),
+// so giving it one of its own is where a split would start.
+//
 // The Reactor works on Linux only; elsewhere NewReactor returns an error.
 // The zero value is not usable: every method panics on it. Make a Reactor
 // with NewReactor.
 type Reactor struct {
-	lock  chan struct{} // guards everything up to the blank line
-	p     *poller
-	epoch time.Time // the zero of the timers' clock
+	p *poller
 
-	timers timerHeap
-	fds    []fdEntry // indexed by file descriptor
-	nfds   int       // registered descriptors
-	parked bool      // the loop sleeps, or is about to
-	wakeAt int64     // when parked: when the sleep ends
-	kicked bool      // the eventfd was written since the loop parked
+	lock   chan struct{} // guards everything from here to the blank line
+	timers timerQueue    // handed the same lock
+	fds    []fdEntry     // indexed by file descriptor
+	nfds   int           // registered descriptors
+	parked bool          // the loop sleeps, or is about to
+	wakeAt int64         // when parked: when the sleep ends
+	kicked bool          // the eventfd was written since the loop parked
 	closed bool
 	driven *Executor // set by Drive: its tasks are polled in each turn
 
@@ -117,10 +129,11 @@ func NewReactor() (*Reactor, error) {
 	if err != nil {
 		return nil, err
 	}
+	lock := make(chan struct{}, 1)
 	r := &Reactor{
-		lock:   make(chan struct{}, 1),
+		lock:   lock,
 		p:      p,
-		epoch:  time.Now(),
+		timers: newTimerQueue(lock, time.Now()),
 		batch:  make([]Waker, 0, expireBatch),
 		exited: make(chan struct{}),
 	}
@@ -188,7 +201,7 @@ func (r *Reactor) wakeReady(events []readyEvent) (driven *Executor, open bool) {
 	}
 	for {
 		n := len(r.batch)
-		r.batch = r.timers.expire(r.nanotime(), expireBatch, r.batch)
+		r.batch = r.timers.heap.expire(r.timers.since(time.Now()), expireBatch, r.batch)
 		full := len(r.batch)-n == expireBatch // more may be due
 		<-r.lock
 		r.wakeBatch()
@@ -215,9 +228,9 @@ func (r *Reactor) pollDriven(e *Executor) (more bool) {
 func (r *Reactor) park(driven *Executor, more bool) (until time.Time) {
 	r.lock <- struct{}{}
 	r.wakeAt = math.MaxInt64
-	if next, ok := r.timers.next(); ok {
+	if next, ok := r.timers.heap.next(); ok {
 		r.wakeAt = next
-		until = r.epoch.Add(time.Duration(roundUpMillis(next)))
+		until = r.timers.time(roundUpMillis(next))
 	}
 	r.parked, r.kicked = true, false
 	<-r.lock
@@ -240,10 +253,10 @@ func (r *Reactor) Drive(e *Executor) error {
 	r.made()
 	c := e.currentThread("Drive")
 	r.lock <- struct{}{}
-	closed, busy := r.closed, r.driven != nil || c.unpark != nil
+	closed := r.closed
+	busy := !closed && (r.driven != nil || !c.drivenBy(r))
 	if !closed && !busy {
 		r.driven = e
-		c.unpark = r.unpark
 	}
 	<-r.lock
 	switch {
@@ -256,7 +269,8 @@ func (r *Reactor) Drive(e *Executor) error {
 }
 
 // unpark kicks the loop awake if it sleeps (or is about to), once per
-// sleep.
+// sleep: a task of the executor it drives was queued (see
+// currentThread.unparkDriver).
 func (r *Reactor) unpark() {
 	r.lock <- struct{}{}
 	r.kickLocked(math.MinInt64)
@@ -287,7 +301,8 @@ func (r *Reactor) wakeBatch() {
 // Close stops the reactor's goroutine and closes the epoll instance and the
 // eventfd. Pending timers never fire and registered descriptors are no
 // longer watched (they are not closed: they belong to their owners).
-// Later calls return ErrClosed. Close must not be called from a waker.
+// A later call waits for the first to finish and returns nil. Close must
+// not be called from a waker.
 func (r *Reactor) Close() error {
 	r.made()
 	r.lock <- struct{}{}

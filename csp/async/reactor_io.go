@@ -37,21 +37,16 @@ func (r *Reactor) Register(fd int, interest Interest, w Waker) error {
 // the edge, so a descriptor already ready for the new interest wakes w at
 // once.
 func (r *Reactor) Reregister(fd int, interest Interest, w Waker) error {
-	r.made()
-	r.lock <- struct{}{}
-	defer func() { <-r.lock }()
-	e, err := r.entry(fd)
-	if err != nil {
-		return err
-	}
-	if e.interest != interest {
-		if err := r.p.mod(fd, interest); err != nil {
-			return err
+	return r.withEntry(fd, func(e *fdEntry) error {
+		if e.interest != interest {
+			if err := r.p.mod(fd, interest); err != nil {
+				return err
+			}
+			e.interest = interest
 		}
-		e.interest = interest
-	}
-	e.waker = w
-	return nil
+		e.waker = w
+		return nil
+	})
 }
 
 // Deregister stops watching fd. Once it returns, the reactor no longer
@@ -59,16 +54,11 @@ func (r *Reactor) Reregister(fd int, interest Interest, w Waker) error {
 // reused by a new registration; a wake already on its way (looked up just
 // before) may still arrive once, as a spurious wake.
 func (r *Reactor) Deregister(fd int) error {
-	r.made()
-	r.lock <- struct{}{}
-	defer func() { <-r.lock }()
-	e, err := r.entry(fd)
-	if err != nil {
-		return err
-	}
-	*e = fdEntry{}
-	r.nfds--
-	return r.p.del(fd)
+	return r.withEntry(fd, func(e *fdEntry) error {
+		*e = fdEntry{}
+		r.nfds--
+		return r.p.del(fd)
+	})
 }
 
 // PeerClosed reports whether epoll has reported, since fd was registered,
@@ -79,15 +69,12 @@ func (r *Reactor) Deregister(fd int) error {
 // again to be told the socket is empty (tokio clears a socket's readiness
 // the same way), still sees a peer whose end arrived with its last bytes:
 // that end's edge came before the read, and no other will follow.
-func (r *Reactor) PeerClosed(fd int) (bool, error) {
-	r.made()
-	r.lock <- struct{}{}
-	defer func() { <-r.lock }()
-	e, err := r.entry(fd)
-	if err != nil {
-		return false, err
-	}
-	return e.peerClosed, nil
+func (r *Reactor) PeerClosed(fd int) (closed bool, err error) {
+	err = r.withEntry(fd, func(e *fdEntry) error {
+		closed = e.peerClosed
+		return nil
+	})
+	return closed, err
 }
 
 // TakeReadiness returns the readiness among interest that epoll has
@@ -102,28 +89,29 @@ func (r *Reactor) PeerClosed(fd int) (bool, error) {
 // forgets edges from before), then tries once more: if the call would
 // still block, any room made from then on comes with an edge, which both
 // wakes the task and is recorded for the next TakeReadiness.
-func (r *Reactor) TakeReadiness(fd int, interest Interest) (Interest, error) {
+func (r *Reactor) TakeReadiness(fd int, interest Interest) (ready Interest, err error) {
+	err = r.withEntry(fd, func(e *fdEntry) error {
+		ready = e.ready & interest
+		e.ready &^= interest
+		return nil
+	})
+	return ready, err
+}
+
+// withEntry calls f with fd's registration, under the lock, and returns
+// what f returns: ErrClosed instead if the reactor is closed, or
+// ErrNotRegistered if fd is not registered.
+func (r *Reactor) withEntry(fd int, f func(e *fdEntry) error) error {
 	r.made()
 	r.lock <- struct{}{}
 	defer func() { <-r.lock }()
-	e, err := r.entry(fd)
-	if err != nil {
-		return 0, err
+	switch {
+	case r.closed:
+		return ErrClosed
+	case fd < 0 || fd >= len(r.fds) || !r.fds[fd].used:
+		return ErrNotRegistered
 	}
-	ready := e.ready & interest
-	e.ready &^= interest
-	return ready, nil
-}
-
-// entry returns fd's registration. The caller holds the lock.
-func (r *Reactor) entry(fd int) (*fdEntry, error) {
-	if r.closed {
-		return nil, ErrClosed
-	}
-	if fd < 0 || fd >= len(r.fds) || !r.fds[fd].used {
-		return nil, ErrNotRegistered
-	}
-	return &r.fds[fd], nil
+	return f(&r.fds[fd])
 }
 
 // Registered returns the number of registered file descriptors.

@@ -2,8 +2,8 @@ package async
 
 import "time"
 
-// The reactor's time driver, as the futures see it: the Timers
-// interface over the reactor's heap of timers (see Reactor and timer.go).
+// The reactor's time driver, as the futures see it: the Timers interface
+// over the reactor's timer queue (see Reactor and timerqueue.go).
 
 // Now returns the current time; timers armed on r measure from it.
 func (r *Reactor) Now() time.Time {
@@ -11,17 +11,15 @@ func (r *Reactor) Now() time.Time {
 	return time.Now()
 }
 
-func (r *Reactor) nanotime() int64 {
-	return int64(time.Since(r.epoch))
-}
-
 // ResetTimer implements Timers: it arms t at deadline, and kicks the loop
-// awake if t is now the earliest deadline it sleeps for.
+// awake if t is now earlier than the deadline it sleeps until. Both happen
+// in one hold of the lock, so that the loop cannot go to sleep in between
+// with the old deadline.
 func (r *Reactor) ResetTimer(t *Timer, deadline time.Time, w Waker) {
 	r.made()
-	when := int64(deadline.Sub(r.epoch))
+	when := r.timers.since(deadline)
 	r.lock <- struct{}{}
-	r.timers.reset(t, when, w)
+	r.timers.heap.reset(t, when, w)
 	r.kickLocked(when)
 	<-r.lock
 }
@@ -29,28 +27,19 @@ func (r *Reactor) ResetTimer(t *Timer, deadline time.Time, w Waker) {
 // StopTimer implements Timers.
 func (r *Reactor) StopTimer(t *Timer) bool {
 	r.made()
-	r.lock <- struct{}{}
-	ok := r.timers.stop(t)
-	<-r.lock
-	return ok
+	return r.timers.stop(t)
 }
 
 // PollTimer implements Timers.
 func (r *Reactor) PollTimer(t *Timer, cx *Context) bool {
 	r.made()
-	r.lock <- struct{}{}
-	fired := r.timers.poll(t, cx.waker)
-	<-r.lock
-	return fired
+	return r.timers.poll(t, cx)
 }
 
 // PendingTimers returns the number of armed timers.
 func (r *Reactor) PendingTimers() int {
 	r.made()
-	r.lock <- struct{}{}
-	n := r.timers.len()
-	<-r.lock
-	return n
+	return r.timers.pending()
 }
 
 // Sleep returns a future that is ready d from now: tokio::time::sleep(d).

@@ -32,7 +32,7 @@ type runQueue struct {
 // runnable is a task as the run queue sees it.
 type runnable interface {
 	Wake()
-	run(w *worker)
+	run(w *worker) // poll it: the caller took it from the run queue
 }
 
 const (
@@ -91,73 +91,24 @@ func (q *runQueue) nudge() {
 // run queue full, before it appends to the overflow list.
 var testHookOverflow func()
 
-// overflowed reports whether the overflow list may hold tasks. It never
+// mayOverflow reports whether the overflow list may hold tasks. It never
 // reports false while it holds some, except between a push's append and
 // its token, after which the push makes sure a taker looks.
-func (q *runQueue) overflowed() bool {
+func (q *runQueue) mayOverflow() bool {
 	return len(q.overflowing) > 0
 }
 
-// A worker is the state of one goroutine that takes tasks from the run
-// queue and polls them: a worker of the pool, a helper, or the driver of a
-// current-thread executor.
-type worker struct {
-	e     *Executor
-	cx    Context    // reused for every poll: a Context is valid only during Poll
-	tick  uint32     // takes so far, to look at the overflow list now and then
-	local []runnable // tasks moved from the overflow list, polled before others
-}
-
-func newWorker(e *Executor) *worker {
-	return &worker{e: e, local: make([]runnable, 0, overflowBatch)}
-}
-
-// tryNext returns the next task to poll without waiting, or nil when none
-// is queued or the executor stops.
-func (w *worker) tryNext() runnable {
-	q := &w.e.queue
-	for {
-		select {
-		case <-w.e.stop:
-			return nil
-		default:
-		}
-		if n := len(w.local); n > 0 {
-			r := w.local[0]
-			copy(w.local, w.local[1:])
-			w.local[n-1] = nil
-			w.local = w.local[:n-1]
-			return r
-		}
-		w.tick++
-		if w.tick%overflowInterval == 0 && w.takeOverflow() {
-			continue
-		}
-		select {
-		case r := <-q.ch:
-			if r != nil {
-				return r
-			}
-			continue // a nudge
-		default:
-		}
-		if !w.takeOverflow() {
-			return nil
-		}
-	}
-}
-
-// takeOverflow moves a batch of tasks from the overflow list to w.local and
-// reports whether there were any.
-func (w *worker) takeOverflow() bool {
-	q := &w.e.queue
-	if !q.overflowed() {
-		return false
+// takeOverflow moves up to overflowBatch tasks from the head of the
+// overflow list to the end of local, and returns local and how many it
+// moved.
+func (q *runQueue) takeOverflow(local []runnable) ([]runnable, int) {
+	if !q.mayOverflow() {
+		return local, 0
 	}
 	q.overflowLock <- struct{}{}
 	n := min(len(q.overflow)-q.overflowHead, overflowBatch)
 	for i := range n {
-		w.local = append(w.local, q.overflow[q.overflowHead+i])
+		local = append(local, q.overflow[q.overflowHead+i])
 		q.overflow[q.overflowHead+i] = nil
 	}
 	q.overflowHead += n
@@ -178,5 +129,5 @@ func (w *worker) takeOverflow() bool {
 	if more {
 		q.nudge() // let another taker share what is left
 	}
-	return n > 0
+	return local, n
 }

@@ -15,7 +15,7 @@ import (
 // Its scheduling state is guarded by one of the executor's striped locks
 // (see Executor), not by a lock of its own: a channel per task would cost an
 // allocation and about a hundred bytes. The transitions of that state are
-// in state.go.
+// in state.go; this file carries out what they return.
 type task[T any, F any, PF interface {
 	*F
 	Future[T]
@@ -31,14 +31,14 @@ type result[T any] struct {
 	out T
 }
 
-// header is the scheduling part of a task.
+// header is the scheduling part of a task, guarded by its stripe lock but
+// for exec and stripe, which never change.
 type header struct {
 	exec      *Executor
-	state     taskState // guarded by the stripe lock
-	stripe    uint8     // which of exec.stripes guards this task
-	aborted   bool      // Abort was called; guarded by the stripe lock
-	ending    ending    // how the task completed; set before state becomes complete
-	waiting   uint32    // goroutines waiting in Join on done; guarded by the stripe lock
+	state     taskState
+	stripe    uint8  // which of exec.stripes guards this task
+	end       ending // how it completed; before that, endAborted once aborted
+	waiting   uint32 // goroutines waiting in Join on done
 	panicked  *csp.PanicError
 	done      chan struct{} // what the goroutines in Join wait on, while any do
 	joinWaker Waker         // the task waiting in PollJoin, if any
@@ -70,25 +70,33 @@ func Spawn[T any, F any, PF interface {
 	t.exec = e
 	t.stripe = uint8(rand.Uint32())
 	s := t.lock()
-	accepted := t.spawnLocked(s)
+	next := t.spawnLocked(s)
 	s.release()
-	if !accepted {
+	if next == refused {
 		t.drop()
-		return JoinHandle[T]{t}
+	} else {
+		e.push(t)
 	}
-	e.push(t)
 	return JoinHandle[T]{t}
+}
+
+// do carries out what a transition returned, with no lock held.
+func (t *task[T, F, PF]) do(next then) {
+	switch next {
+	case pushIt:
+		t.exec.push(t)
+	case dropIt:
+		t.dropAndComplete()
+	}
 }
 
 // Wake queues the task unless it is already queued, being polled (then it
 // is polled again afterwards) or complete.
 func (t *task[T, F, PF]) Wake() {
 	s := t.lock()
-	push := t.wakeLocked()
+	next := t.wakeLocked()
 	s.release()
-	if push {
-		t.exec.push(t)
-	}
+	t.do(next)
 }
 
 // run polls the task once on worker w and does what its state says next:
@@ -99,7 +107,7 @@ func (t *task[T, F, PF]) run(w *worker) {
 	w.cx.waker = Waker{}
 	if pe != nil {
 		t.drop() // the poll's panic is the one reported
-		t.finish(endPanicked, pe)
+		t.complete(endPanicked, pe)
 		return
 	}
 	s := t.lock()
@@ -112,12 +120,7 @@ func (t *task[T, F, PF]) run(w *worker) {
 	}
 	next := t.pendingLocked()
 	s.release()
-	switch next {
-	case pollAgain:
-		t.exec.push(t)
-	case dropIt:
-		t.finish(endAborted, t.drop())
-	}
+	t.do(next)
 }
 
 // poll calls the future's Poll, turning a panic into a *csp.PanicError
@@ -133,7 +136,7 @@ func (t *task[T, F, PF]) poll(cx *Context) (out T, ready bool, pe *csp.PanicErro
 }
 
 // drop calls the future's Drop if it has one, and returns its panic, if it
-// panicked. The caller owns the task: no worker polls it meanwhile.
+// panicked. The caller owns the task: nobody polls it meanwhile.
 func (t *task[T, F, PF]) drop() (pe *csp.PanicError) {
 	d, ok := any(PF(&t.fut)).(Dropper)
 	if !ok {
@@ -148,9 +151,19 @@ func (t *task[T, F, PF]) drop() (pe *csp.PanicError) {
 	return nil
 }
 
-// finish completes a task that did not return Ready, and tells its
-// joiners. A panic (of the poll, or of Drop) overrides how.
-func (t *task[T, F, PF]) finish(how ending, pe *csp.PanicError) {
+// dropAndComplete drops a task that the caller owns after dropIt (see
+// state.go), and completes it as aborted.
+func (t *task[T, F, PF]) dropAndComplete() {
+	pe := t.drop()
+	s := t.lock()
+	j := t.droppedLocked(s, pe)
+	s.release()
+	j.tell(t.exec)
+}
+
+// complete completes a task that did not return Ready, and tells its
+// joiners.
+func (t *task[T, F, PF]) complete(how ending, pe *csp.PanicError) {
 	s := t.lock()
 	j := t.completeLocked(s, how, pe)
 	s.release()
@@ -160,9 +173,30 @@ func (t *task[T, F, PF]) finish(how ending, pe *csp.PanicError) {
 // abort implements JoinHandle.Abort.
 func (t *task[T, F, PF]) abort() {
 	s := t.lock()
-	dropNow := t.abortLocked()
+	next := t.abortLocked()
 	s.release()
-	if dropNow {
-		t.finish(endAborted, t.drop())
+	t.do(next)
+}
+
+// joiners is whom a completion must tell, once the stripe lock is released.
+type joiners struct {
+	done    chan struct{} // what the goroutines in Join wait on
+	waiting uint32        // how many do
+	task    Waker         // the task in PollJoin
+	drained bool          // the completion left a closing stripe with no live task
+}
+
+// tell wakes the joiners of a task that has just completed. It is called
+// with no lock held, since the joining task's wake takes a stripe lock.
+func (j joiners) tell(e *Executor) {
+	switch {
+	case j.waiting == 1:
+		j.done <- struct{}{} // its one slot is empty: nobody else sends on it
+	case j.waiting > 1:
+		close(j.done) // one token would wake only one of them
+	}
+	j.task.Wake()
+	if j.drained {
+		e.stripeDrained()
 	}
 }

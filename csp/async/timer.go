@@ -9,8 +9,8 @@ import "time"
 // moved once armed (Rust would pin it).
 //
 // Its fields belong to the Timers it is armed on and are read and written
-// only under that Timers' lock, through ResetTimer, StopTimer and
-// PollTimer. The zero Timer is idle.
+// only under the lock of that Timers' timer queue (timerqueue.go), through
+// ResetTimer, StopTimer and PollTimer. The zero Timer is idle.
 type Timer struct {
 	when  int64 // deadline, in nanoseconds of the owning clock
 	index int32 // 1 + position in the heap; 0 when not in it
@@ -26,9 +26,10 @@ const (
 	timerFired                     // its deadline passed and its waker was woken
 )
 
-// Timers is what a future needs to wait for a deadline. The Reactor
-// implements it with a heap of timers and epoll_wait's timeout; ManualClock
-// implements it with a clock that moves only when a test says so.
+// Timers is what a future needs to wait for a deadline. The Reactor and
+// the ManualClock implement it over the same timer queue (timerqueue.go):
+// the Reactor's fires timers as its loop sees them due and sleeps until
+// the next, the ManualClock's when a test moves its clock.
 type Timers interface {
 	// Now is the current time of this clock.
 	Now() time.Time
@@ -90,145 +91,4 @@ func (s *Sleep) Drop() {
 // Deadline returns the instant the Sleep is ready at.
 func (s *Sleep) Deadline() time.Time {
 	return s.deadline
-}
-
-// timerHeap is a 4-ary min-heap of armed timers ordered by deadline (as Go's
-// runtime keeps its own timers). Each entry carries the deadline next to
-// the pointer, so comparisons read the heap's own array instead of
-// following the pointers; each Timer knows its index, so stopping or
-// resetting it is O(log n) with no search. Deadlines that only grow (the
-// same latency added to an increasing now) are pushed in O(1), since a new
-// entry stops at its first comparison.
-//
-// The heap does no locking: the Reactor and ManualClock hold their locks
-// around it.
-type timerHeap struct {
-	entries []heapEntry
-}
-
-type heapEntry struct {
-	when int64
-	t    *Timer
-}
-
-func (h *timerHeap) len() int { return len(h.entries) }
-
-// reset arms t at when, waking w.
-func (h *timerHeap) reset(t *Timer, when int64, w Waker) {
-	t.waker, t.state = w, timerPending
-	if t.index == 0 {
-		t.when = when
-		h.entries = append(h.entries, heapEntry{when, t})
-		t.index = int32(len(h.entries))
-		h.up(len(h.entries) - 1)
-		return
-	}
-	i := int(t.index) - 1
-	old := t.when
-	t.when = when
-	h.entries[i].when = when
-	if when < old {
-		h.up(i)
-	} else {
-		h.down(i)
-	}
-}
-
-// stop disarms t and reports whether it was in the heap.
-func (h *timerHeap) stop(t *Timer) bool {
-	t.state, t.waker = timerIdle, Waker{}
-	if t.index == 0 {
-		return false
-	}
-	h.remove(int(t.index) - 1)
-	return true
-}
-
-// poll reports whether t fired; if it is pending, w becomes its waker.
-func (h *timerHeap) poll(t *Timer, w Waker) bool {
-	switch t.state {
-	case timerFired:
-		return true
-	case timerPending:
-		t.waker = w
-	}
-	return false
-}
-
-// next returns the earliest deadline, if any.
-func (h *timerHeap) next() (int64, bool) {
-	if len(h.entries) == 0 {
-		return 0, false
-	}
-	return h.entries[0].when, true
-}
-
-// expire removes up to max timers whose deadline is at or before now,
-// marks them fired and appends their wakers to batch.
-func (h *timerHeap) expire(now int64, max int, batch []Waker) []Waker {
-	for n := 0; n < max && len(h.entries) > 0 && h.entries[0].when <= now; n++ {
-		t := h.entries[0].t
-		h.remove(0)
-		t.state = timerFired
-		batch = append(batch, t.waker)
-		t.waker = Waker{}
-	}
-	return batch
-}
-
-func (h *timerHeap) remove(i int) {
-	last := len(h.entries) - 1
-	h.entries[i].t.index = 0
-	if i != last {
-		h.entries[i] = h.entries[last]
-		h.entries[i].t.index = int32(i + 1)
-	}
-	h.entries[last] = heapEntry{}
-	h.entries = h.entries[:last]
-	if i != last {
-		h.up(i)
-		h.down(i)
-	}
-}
-
-func (h *timerHeap) up(i int) {
-	e := h.entries
-	x := e[i]
-	for i > 0 {
-		p := (i - 1) / 4
-		if e[p].when <= x.when {
-			break
-		}
-		e[i] = e[p]
-		e[i].t.index = int32(i + 1)
-		i = p
-	}
-	e[i] = x
-	x.t.index = int32(i + 1)
-}
-
-func (h *timerHeap) down(i int) {
-	e := h.entries
-	n := len(e)
-	x := e[i]
-	for {
-		c := 4*i + 1
-		if c >= n {
-			break
-		}
-		m := c
-		for j := c + 1; j < c+4 && j < n; j++ {
-			if e[j].when < e[m].when {
-				m = j
-			}
-		}
-		if x.when <= e[m].when {
-			break
-		}
-		e[i] = e[m]
-		e[i].t.index = int32(i + 1)
-		i = m
-	}
-	e[i] = x
-	x.t.index = int32(i + 1)
 }

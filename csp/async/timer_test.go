@@ -124,7 +124,7 @@ func TestManualClockFiresDueTimersInOrder(t *testing.T) {
 	if !c.StopTimer(&timers[0]) || c.StopTimer(&timers[0]) {
 		t.Fatal("StopTimer of a pending timer, then again: want true, false")
 	}
-	if c.AdvanceToNext() || c.Pending() != 0 {
+	if c.AdvanceToNext() || c.PendingTimers() != 0 {
 		t.Fatal("AdvanceToNext with nothing pending reported true")
 	}
 }
@@ -153,8 +153,8 @@ func TestSleepOnManualClock(t *testing.T) {
 		s := c.Sleep(time.Second)
 		h := Spawn[struct{}](e, s)
 		synctest.Wait()
-		if c.Pending() != 1 {
-			t.Fatalf("%d timers pending after the first poll, want 1", c.Pending())
+		if c.PendingTimers() != 1 {
+			t.Fatalf("%d timers pending after the first poll, want 1", c.PendingTimers())
 		}
 		c.Advance(999 * time.Millisecond)
 		synctest.Wait()
@@ -170,7 +170,7 @@ func TestSleepOnManualClock(t *testing.T) {
 		// A Sleep whose deadline has passed is ready at its first poll,
 		// without a timer.
 		past := c.Deadline(time.Unix(0, 0))
-		if _, ok := past.Poll(NewContext(Waker{})); !ok || c.Pending() != 0 {
+		if _, ok := past.Poll(NewContext(Waker{})); !ok || c.PendingTimers() != 0 {
 			t.Fatal("a Sleep to a past deadline was not ready at once")
 		}
 	})
@@ -184,8 +184,8 @@ func TestSleepDropStopsItsTimer(t *testing.T) {
 		h := Spawn[struct{}](e, c.Sleep(time.Hour))
 		synctest.Wait()
 		h.Abort()
-		if c.Pending() != 0 {
-			t.Fatalf("%d timers pending after the Sleep was aborted, want 0", c.Pending())
+		if c.PendingTimers() != 0 {
+			t.Fatalf("%d timers pending after the Sleep was aborted, want 0", c.PendingTimers())
 		}
 	})
 }

@@ -45,7 +45,7 @@ func TestZeroValuesPanic(t *testing.T) {
 		{"ManualClock.ResetTimer", "ManualClock used without NewManualClock", func() { (&ManualClock{}).ResetTimer(&tm, time.Now(), Waker{}) }},
 		{"ManualClock.StopTimer", "ManualClock used without NewManualClock", func() { (&ManualClock{}).StopTimer(&tm) }},
 		{"ManualClock.PollTimer", "ManualClock used without NewManualClock", func() { (&ManualClock{}).PollTimer(&tm, cx) }},
-		{"ManualClock.Pending", "ManualClock used without NewManualClock", func() { (&ManualClock{}).Pending() }},
+		{"ManualClock.PendingTimers", "ManualClock used without NewManualClock", func() { (&ManualClock{}).PendingTimers() }},
 		{"ManualClock.Next", "ManualClock used without NewManualClock", func() { (&ManualClock{}).Next() }},
 		{"ManualClock.Advance", "ManualClock used without NewManualClock", func() { (&ManualClock{}).Advance(time.Second) }},
 		{"ManualClock.AdvanceToNext", "ManualClock used without NewManualClock", func() { (&ManualClock{}).AdvanceToNext() }},
