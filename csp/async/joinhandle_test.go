@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -113,19 +114,105 @@ func TestJoinByManyGoroutines(t *testing.T) {
 	}
 }
 
-// A goroutine waiting in Join when the executor is closed gets ErrClosed;
-// the task never completes.
-func TestJoinOfAnAbandonedTask(t *testing.T) {
-	e := NewExecutor(Config{Workers: 1})
-	h := Spawn[int](e, neverReady{})
-	res := make(chan error, 1)
-	go func() {
-		_, err := h.Join(context.Background())
-		res <- err
-	}()
-	time.Sleep(5 * time.Millisecond)
-	e.Close()
-	if err := <-res; !errors.Is(err, ErrClosed) {
-		t.Fatalf("Join after Close = %v, want ErrClosed", err)
+func TestAbortIdleTaskDropsItAtOnce(t *testing.T) {
+	bubble(t, Config{Workers: 2}, func(t *testing.T, e *Executor) {
+		r := &record{}
+		h := Spawn[int](e, probe{r})
+		synctest.Wait()
+		h.Abort()
+		if r.drops != 1 {
+			t.Fatalf("Abort returned with the idle task dropped %d times, want 1", r.drops)
+		}
+		if _, err := h.Join(context.Background()); !errors.Is(err, ErrAborted) {
+			t.Fatalf("Join after Abort = %v, want ErrAborted", err)
+		}
+		h.Abort()
+		r.waker.Wake()
+		synctest.Wait()
+		if r.drops != 1 || r.polls != 1 {
+			t.Fatalf("after a second Abort and a wake: %d drops, %d polls", r.drops, r.polls)
+		}
+	})
+}
+
+func TestAbortDuringPoll(t *testing.T) {
+	for _, readyAt := range []int{0, 1} {
+		name := map[int]string{0: "poll returns Pending: dropped", 1: "poll returns Ready: output kept"}[readyAt]
+		t.Run(name, func(t *testing.T) {
+			bubble(t, Config{Workers: 1}, func(t *testing.T, e *Executor) {
+				inPoll, aborted := make(chan struct{}), make(chan struct{})
+				r := &record{readyAt: readyAt, onPoll: func(*record) { inPoll <- struct{}{}; <-aborted }}
+				h := Spawn[int](e, probe{r})
+				<-inPoll
+				h.Abort() // the task is being polled: it finishes that poll first
+				if r.drops != 0 {
+					t.Fatal("Abort dropped a task in the middle of its poll")
+				}
+				close(aborted)
+				v, err := h.Join(context.Background())
+				synctest.Wait()
+				if readyAt == 0 && (!errors.Is(err, ErrAborted) || r.drops != 1) {
+					t.Fatalf("Join = %d, %v with %d drops; want ErrAborted and 1 drop", v, err, r.drops)
+				}
+				if readyAt == 1 && (err != nil || v != 1 || r.drops != 0) {
+					t.Fatalf("Join = %d, %v with %d drops; want the output and no drop", v, err, r.drops)
+				}
+			})
+		})
 	}
+}
+
+func TestJoinContextLeavesTaskRunning(t *testing.T) {
+	bubble(t, Config{Workers: 2}, func(t *testing.T, e *Executor) {
+		r := &record{readyAt: 2}
+		h := Spawn[int](e, probe{r})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if _, err := h.Join(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Join = %v, want DeadlineExceeded", err)
+		}
+		synctest.Wait()
+		r.waker.Wake()
+		if v, err := h.Join(context.Background()); v != 2 || err != nil {
+			t.Fatalf("Join after the timeout = %d, %v", v, err)
+		}
+	})
+}
+
+// joiner is a future that waits for another task through PollJoin.
+type joiner struct {
+	h     JoinHandle[int]
+	polls *int
+}
+
+func (j *joiner) Poll(cx *Context) (int, bool) {
+	*j.polls++
+	v, err, ok := j.h.PollJoin(cx)
+	if !ok {
+		return 0, false
+	}
+	if err != nil {
+		return -1, true
+	}
+	return v * 10, true
+}
+
+func TestPollJoinWakesTheJoiningTask(t *testing.T) {
+	bubble(t, Config{Workers: 2}, func(t *testing.T, e *Executor) {
+		r := &record{readyAt: 2}
+		inner := Spawn[int](e, probe{r})
+		polls := 0
+		outer := Spawn[int](e, joiner{h: inner, polls: &polls})
+		synctest.Wait()
+		if polls != 1 {
+			t.Fatalf("joiner polled %d times before the inner task completed, want 1", polls)
+		}
+		r.waker.Wake()
+		if v, err := outer.Join(context.Background()); v != 20 || err != nil {
+			t.Fatalf("outer Join = %d, %v; want 20", v, err)
+		}
+		if polls != 2 {
+			t.Fatalf("joiner polled %d times, want 2: woken once, by the inner task's completion", polls)
+		}
+	})
 }

@@ -1,12 +1,9 @@
 package async
 
 import (
-	"context"
 	"errors"
-	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 )
 
 // A polled is a future polled by hand, with a waker that counts its wakes:
@@ -287,121 +284,5 @@ func TestSemaphoreMisusePanics(t *testing.T) {
 			}()
 			tc.f()
 		})
-	}
-}
-
-// holding is a task that acquires k permits, holds them across a few
-// polls (waking itself to get them), and releases them; if it is aborted
-// while it holds them, its Drop releases them, and if it is aborted while
-// it waits, its Drop drops the Acquire. It counts the permits held at
-// once in shared, and fails the count if the semaphore ever lets more
-// than its capacity be held.
-type holding struct {
-	acq    Acquire
-	sem    *Semaphore
-	k      int
-	hold   int // polls left to hold
-	has    bool
-	shared *holders
-}
-
-type holders struct {
-	lock     chan struct{}
-	now, max int
-}
-
-func (h *holders) add(k int) {
-	h.lock <- struct{}{}
-	h.now += k
-	h.max = max(h.max, h.now)
-	<-h.lock
-}
-
-func (f *holding) Poll(cx *Context) (int, bool) {
-	if !f.has {
-		if err, ready := f.acq.Poll(cx); !ready {
-			return 0, false
-		} else if err != nil {
-			panic(err)
-		}
-		f.has = true
-		f.shared.add(f.k)
-	}
-	if f.hold > 0 {
-		f.hold--
-		cx.Waker().Wake()
-		return 0, false
-	}
-	f.release()
-	return f.k, true
-}
-
-func (f *holding) release() {
-	f.has = false
-	f.shared.add(-f.k)
-	f.sem.ReleaseN(f.k)
-}
-
-func (f *holding) Drop() {
-	if f.has {
-		f.release()
-		return
-	}
-	f.acq.Drop()
-}
-
-// TestSemaphoreStressWithAborts runs tasks that acquire one to three of
-// four permits on a real executor while another goroutine aborts tasks at
-// random, wherever they are, and checks what must hold: never more than
-// four permits held at once, every task not aborted completes (no wake-up
-// is lost, no permit leaks), and at the end every permit is free and
-// nobody is queued.
-func TestSemaphoreStressWithAborts(t *testing.T) {
-	const capacity, tasks = 4, 2000
-	for round := range stressRounds(t) / 4 {
-		e := NewExecutor(Config{Workers: 2, Queue: 8})
-		s := NewSemaphore(capacity)
-		shared := &holders{lock: make(chan struct{}, 1)}
-		rng := rand.New(rand.NewPCG(uint64(round), 1))
-		handles := make([]JoinHandle[int], tasks)
-		aborts := make(chan int, tasks)
-		aborted := make([]bool, tasks)
-		for i := range handles {
-			k := 1 + rng.IntN(3)
-			handles[i] = Spawn[int](e, holding{acq: s.AcquireN(k), sem: s, k: k, hold: rng.IntN(3), shared: shared})
-			if rng.IntN(5) == 0 {
-				aborted[i] = true
-				aborts <- i
-			}
-		}
-		close(aborts)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for i := range aborts {
-				handles[i].Abort()
-			}
-		}()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		for i, h := range handles {
-			k, err := h.Join(ctx)
-			switch {
-			case aborted[i] && (err == nil || errors.Is(err, ErrAborted)):
-			case err != nil:
-				t.Fatalf("round %d: task %d: %v (a wake-up or a permit was lost)", round, i, err)
-			case k < 1:
-				t.Fatalf("round %d: task %d returned %d", round, i, k)
-			}
-		}
-		cancel()
-		<-done
-		e.Close()
-		if shared.max > capacity {
-			t.Fatalf("round %d: %d permits held at once, capacity %d", round, shared.max, capacity)
-		}
-		if shared.now != 0 {
-			t.Fatalf("round %d: %d permits still counted as held", round, shared.now)
-		}
-		checkSemaphore(t, s, capacity, 0)
 	}
 }
