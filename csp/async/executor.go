@@ -23,7 +23,8 @@ import "runtime"
 // that is a lock channel. One channel per task would cost an allocation
 // and about 100 bytes, so tasks share 256 lock channels instead, each task
 // given one at random when it is spawned (striped locks). Each stripe also
-// counts its live tasks, which is how Shutdown knows when all are done.
+// counts its live tasks, which is how Shutdown knows when all are done, and
+// lists those that may be idle, which is how Close finds them to drop them.
 //
 // No lock is held while a task is pushed, polled, dropped or woken, or
 // while a joiner is told: each of those may take a stripe lock of its own,
@@ -50,10 +51,12 @@ const stripes = 256
 // line so that two goroutines locking neighbouring stripes do not share
 // one.
 type stripe struct {
-	lock    chan struct{}
-	live    int  // tasks hashed here that have not completed
-	closing bool // Shutdown or Close began: Spawn refuses new tasks
-	_       [64 - 17]byte
+	lock      chan struct{}
+	live      int        // tasks hashed here that have not completed
+	pended    pendedList // those of them that may be idle (shutdown.go)
+	closing   bool       // Shutdown or Close began: Spawn refuses new tasks
+	abandoned bool       // Close gave up on them: none becomes idle again
+	_         [64 - 50]byte
 }
 
 func (s *stripe) acquire() { s.lock <- struct{}{} }
@@ -129,12 +132,10 @@ func (e *Executor) made() {
 }
 
 // push puts a scheduled task on the run queue and makes sure something
-// will poll it: a parked worker, or the current-thread executor's driver.
-// It never blocks.
+// will take it: a parked worker, the current-thread executor's driver, or,
+// once the executor has stopped, Close (which drops it). It never blocks.
 func (e *Executor) push(r runnable) {
-	if !e.queue.push(r, e.stop) {
-		return // stopped: nobody will run it
-	}
+	e.queue.push(r)
 	if e.current != nil {
 		e.current.unparkDriver()
 	}

@@ -60,26 +60,19 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 	wait := t.done
 	t.waiting++
 	s.release()
-	var gaveUp error
-	if done := ctx.Done(); done == nil {
-		// A context that never ends: one case fewer to wait on.
-		select {
-		case _, token := <-wait:
-			e.joinSlots.joined(wait, token)
-			return t.output()
-		case <-e.stopped:
-			gaveUp = ErrClosed
-		}
-	} else {
-		select {
-		case _, token := <-wait:
-			e.joinSlots.joined(wait, token)
-			return t.output()
-		case <-done:
-			gaveUp = ctx.Err()
-		case <-e.stopped:
-			gaveUp = ErrClosed
-		}
+	done := ctx.Done()
+	if done == nil {
+		// A context that never ends: a plain receive. Every task
+		// completes, even one its executor gives up on (shutdown.go).
+		_, token := <-wait
+		e.joinSlots.joined(wait, token)
+		return t.output()
+	}
+	select {
+	case _, token := <-wait:
+		e.joinSlots.joined(wait, token)
+		return t.output()
+	case <-done:
 	}
 	s = t.lock()
 	if t.state == complete {
@@ -100,7 +93,7 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		e.joinSlots.free(wait)
 	}
 	var zero T
-	return zero, gaveUp
+	return zero, ctx.Err()
 }
 
 // PollJoin is Join for a task that waits for another: the JoinHandle as a

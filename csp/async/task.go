@@ -32,17 +32,21 @@ type result[T any] struct {
 }
 
 // header is the scheduling part of a task, guarded by its stripe lock but
-// for exec and stripe, which never change.
+// for exec and stripe, which never change. It is 48 bytes, so that a task
+// with a small future and output fits in 64 (TestTaskHeaderSize).
 type header struct {
 	exec      *Executor
 	state     taskState
 	stripe    uint8  // which of exec.stripes guards this task
 	end       ending // how it completed; before that, endAborted once aborted
+	pended    bool   // it has returned Pending: it is on its stripe's pended list
 	waiting   uint32 // goroutines waiting in Join on done
 	panicked  *csp.PanicError
 	done      chan struct{} // what the goroutines in Join wait on, while any do
 	joinWaker Waker         // the task waiting in PollJoin, if any
 }
+
+func (h *header) hdr() *header { return h }
 
 // lock takes the task's stripe lock and returns the stripe.
 func (h *header) lock() *stripe {
@@ -118,7 +122,7 @@ func (t *task[T, F, PF]) run(w *worker) {
 		j.tell(t.exec)
 		return
 	}
-	next := t.pendingLocked()
+	next := t.pendingLocked(s, t)
 	s.release()
 	t.do(next)
 }
@@ -152,7 +156,7 @@ func (t *task[T, F, PF]) drop() (pe *csp.PanicError) {
 }
 
 // dropAndComplete drops a task that the caller owns after dropIt (see
-// state.go), and completes it as aborted.
+// state.go), and completes it: aborted, or closed.
 func (t *task[T, F, PF]) dropAndComplete() {
 	pe := t.drop()
 	s := t.lock()

@@ -27,7 +27,8 @@ import (
 // harness also checks that no actor is polled after Ready, after Drop or
 // by two goroutines at once, that Drop runs once, only for an abandoned
 // task and never during a poll, and that no registration or timer is left
-// behind.
+// behind. TestCloseDropsWhatItAbandons runs the same rounds and closes the
+// executor in the middle of them (wakeup_close_test.go).
 func TestNoLostWakeUps(t *testing.T) {
 	runWakeupRounds(t, runWakeupRound)
 }
