@@ -52,6 +52,7 @@ const stripes = 256
 // one.
 type stripe struct {
 	lock      chan struct{}
+	exec      *Executor  // the executor whose stripe this is
 	live      int        // tasks hashed here that have not completed
 	pended    pendedList // those of them that may be idle (shutdown.go)
 	closing   bool       // Shutdown or Close began: Spawn refuses new tasks
@@ -95,6 +96,7 @@ func NewExecutor(c Config) *Executor {
 	e := &Executor{queue: newRunQueue(c.Queue), joinSlots: newJoinSlots()}
 	for i := range e.stripes {
 		e.stripes[i].lock = make(chan struct{}, 1)
+		e.stripes[i].exec = e
 	}
 	goroutines := 0
 	switch {

@@ -53,12 +53,14 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		s.release()
 		return t.output()
 	}
-	e := t.exec
+	e := t.exec()
 	if t.done == nil {
 		t.done = e.joinSlots.get()
 	}
 	wait := t.done
-	t.waiting++
+	if t.waiting < manyJoins {
+		t.waiting++
+	}
 	s.release()
 	done := ctx.Done()
 	if done == nil {
@@ -83,7 +85,9 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		e.joinSlots.joined(wait, token)
 		return t.output()
 	}
-	t.waiting--
+	if t.waiting < manyJoins {
+		t.waiting--
+	}
 	last := t.waiting == 0
 	if last {
 		t.done = nil // nobody waits: the completion will not use it
@@ -136,6 +140,11 @@ func (h JoinHandle[T]) Wake() {
 	h.made()
 	h.t.Wake()
 }
+
+// manyJoins is where a task's count of goroutines in Join stops: past it,
+// the count stays there, and the channel they wait on is closed at the
+// completion and never reused, as it is for any count above one.
+const manyJoins = 1<<16 - 1
 
 // joinSlots is the executor's free list of the channels that goroutines in
 // Join wait on.

@@ -162,9 +162,10 @@ func (e *Executor) stopGoroutines(abandon bool) {
 //
 // So abandon marks each stripe abandoned, under its lock, and drops at once
 // the tasks of it that are idle, which nothing but their wakers holds
-// (abandonLocked): they are on the stripe's pended list, since every task
-// that ever returned Pending is. From then on no task of the stripe becomes
-// idle: one that returns Pending is dropped by its poller (pendingLocked).
+// (abandonLocked): they are on the stripe's pended list, since every live
+// task that has returned Pending is. From then on no task of the stripe
+// becomes idle: one that returns Pending is dropped by its poller
+// (pendingLocked).
 // The rest wait in the run queue, or a waker is about to push them there,
 // and no worker will take them: abandon takes what the queue holds, and
 // what is pushed to it later, and drops each, until no task is live. So
@@ -176,11 +177,11 @@ func (e *Executor) abandon() {
 		s := &e.stripes[i]
 		s.acquire()
 		s.abandoned = true
-		for _, r := range s.pended.tasks {
+		s.pended.each(func(r runnable) {
 			if r.hdr().abandonLocked() == dropIt {
 				mine = append(mine, r)
 			}
-		}
+		})
 		s.release()
 		for j, r := range mine {
 			r.dropAndComplete()
@@ -208,55 +209,42 @@ func (e *Executor) abandon() {
 	}
 }
 
-// A pendedList is a stripe's list of the tasks that have returned Pending
-// at least once, some of which may have completed since: every task that
-// can be idle is on it, which is how Close finds those it must drop. A
-// task that completes in its first poll never joins it. A task joins it
-// once, and leaves it lazily: each completion of one of its tasks sweeps
-// three entries onward from where the last sweep stopped and takes off
-// those that are complete, so that it holds at most about twice its live
-// tasks (TestPendedListKeepsTheLiveAndSheds), with no search, and no index
-// kept in the task, whose header stays small. Guarded by the stripe lock.
+// A pendedList is a stripe's list of its live tasks that have returned
+// Pending at least once: every task that can be idle is on it, which is
+// how Close finds those it must drop. A task joins it at its first Pending
+// (one that completes in its first poll never does) and leaves it when it
+// completes, in O(1): its slot (in its header) says where it is, and the
+// last task on the list moves into the place it leaves. Emptied, the list
+// keeps its array unless a burst made it large. Guarded by the stripe lock.
 type pendedList struct {
 	tasks []runnable
-	live  int32 // how many of tasks are not complete
-	sweep int32 // where the next sweep looks
 }
 
-func (l *pendedList) add(r runnable) {
-	l.tasks = append(l.tasks, r)
-	l.live++
-}
-
-// completed is told that one of l's tasks has completed.
-func (l *pendedList) completed() {
-	l.live--
-	if l.live == 0 {
-		// None live: forget them all, and a large array with them.
-		if cap(l.tasks) > pendedKept {
-			l.tasks = nil
-		} else {
-			clear(l.tasks)
-			l.tasks = l.tasks[:0]
-		}
-		l.sweep = 0
-		return
-	}
-	for range 3 {
-		if int(l.sweep) >= len(l.tasks) {
-			l.sweep = 0
-		}
-		i := int(l.sweep)
-		if l.tasks[i].hdr().state != complete {
-			l.sweep++
-			continue
-		}
-		last := len(l.tasks) - 1
-		l.tasks[i] = l.tasks[last]
-		l.tasks[last] = nil
-		l.tasks = l.tasks[:last]
-	}
-}
-
-// pendedKept is the largest array a pended list with no live task keeps.
+// pendedKept is the largest array an empty pended list keeps.
 const pendedKept = 64
+
+func (l *pendedList) add(h *header, r runnable) {
+	l.tasks = append(l.tasks, r)
+	h.slot = int32(len(l.tasks))
+}
+
+func (l *pendedList) remove(h *header) {
+	i, last := int(h.slot-1), len(l.tasks)-1
+	if i != last {
+		moved := l.tasks[last]
+		l.tasks[i] = moved
+		moved.hdr().slot = int32(i + 1)
+	}
+	l.tasks[last], h.slot = nil, 0
+	l.tasks = l.tasks[:last]
+	if last == 0 && cap(l.tasks) > pendedKept {
+		l.tasks = nil
+	}
+}
+
+// each calls f with each task on the list.
+func (l *pendedList) each(f func(r runnable)) {
+	for _, r := range l.tasks {
+		f(r)
+	}
+}

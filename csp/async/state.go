@@ -124,9 +124,8 @@ func (h *header) pendingLocked(s *stripe, self runnable) then {
 		return pushIt
 	}
 	h.state = idle
-	if !h.pended {
-		h.pended = true
-		s.pended.add(self)
+	if h.slot == 0 {
+		s.pended.add(h, self)
 	}
 	return leave
 }
@@ -169,8 +168,8 @@ func (h *header) completeLocked(s *stripe, how ending, pe *csp.PanicError) joine
 	}
 	h.state, h.end, h.panicked = complete, how, pe
 	s.live--
-	if h.pended {
-		s.pended.completed()
+	if h.slot != 0 {
+		s.pended.remove(h)
 	}
 	j := joiners{done: h.done, waiting: h.waiting, task: h.joinWaker, drained: s.closing && s.live == 0}
 	h.done, h.waiting, h.joinWaker = nil, 0, Waker{}

@@ -31,16 +31,15 @@ type result[T any] struct {
 	out T
 }
 
-// header is the scheduling part of a task, guarded by its stripe lock but
-// for exec and stripe, which never change. It is 48 bytes, so that a task
-// with a small future and output fits in 64 (TestTaskHeaderSize).
+// header is the scheduling part of a task, guarded by its stripe's lock
+// but for the stripe itself, which never changes. It is 48 bytes, so that
+// a task with a small future and output fits in 64 (TestTaskHeaderSize).
 type header struct {
-	exec      *Executor
+	stripe    *stripe // one of its executor's, chosen at random
 	state     taskState
-	stripe    uint8  // which of exec.stripes guards this task
 	end       ending // how it completed; before that, endAborted once aborted
-	pended    bool   // it has returned Pending: it is on its stripe's pended list
-	waiting   uint32 // goroutines waiting in Join on done
+	waiting   uint16 // goroutines waiting in Join on done; manyJoins: too many to count
+	slot      int32  // 1 + its place in its stripe's pended list; 0: not on it
 	panicked  *csp.PanicError
 	done      chan struct{} // what the goroutines in Join wait on, while any do
 	joinWaker Waker         // the task waiting in PollJoin, if any
@@ -48,11 +47,13 @@ type header struct {
 
 func (h *header) hdr() *header { return h }
 
+// exec is the executor the task was spawned on.
+func (h *header) exec() *Executor { return h.stripe.exec }
+
 // lock takes the task's stripe lock and returns the stripe.
 func (h *header) lock() *stripe {
-	s := &h.exec.stripes[h.stripe]
-	s.acquire()
-	return s
+	h.stripe.acquire()
+	return h.stripe
 }
 
 // Spawn wraps the future f in a task and queues it on e: tokio::spawn. It
@@ -71,8 +72,7 @@ func Spawn[T any, F any, PF interface {
 }](e *Executor, f F) JoinHandle[T] {
 	e.made()
 	t := &task[T, F, PF]{fut: f}
-	t.exec = e
-	t.stripe = uint8(rand.Uint32())
+	t.stripe = &e.stripes[uint8(rand.Uint32())]
 	s := t.lock()
 	next := t.spawnLocked(s)
 	s.release()
@@ -88,7 +88,7 @@ func Spawn[T any, F any, PF interface {
 func (t *task[T, F, PF]) do(next then) {
 	switch next {
 	case pushIt:
-		t.exec.push(t)
+		t.exec().push(t)
 	case dropIt:
 		t.dropAndComplete()
 	}
@@ -119,7 +119,7 @@ func (t *task[T, F, PF]) run(w *worker) {
 		t.out = out
 		j := t.completeLocked(s, endReady, nil)
 		s.release()
-		j.tell(t.exec)
+		j.tell(t.exec())
 		return
 	}
 	next := t.pendingLocked(s, t)
@@ -162,7 +162,7 @@ func (t *task[T, F, PF]) dropAndComplete() {
 	s := t.lock()
 	j := t.droppedLocked(s, pe)
 	s.release()
-	j.tell(t.exec)
+	j.tell(t.exec())
 }
 
 // complete completes a task that did not return Ready, and tells its
@@ -171,7 +171,7 @@ func (t *task[T, F, PF]) complete(how ending, pe *csp.PanicError) {
 	s := t.lock()
 	j := t.completeLocked(s, how, pe)
 	s.release()
-	j.tell(t.exec)
+	j.tell(t.exec())
 }
 
 // abort implements JoinHandle.Abort.
@@ -185,7 +185,7 @@ func (t *task[T, F, PF]) abort() {
 // joiners is whom a completion must tell, once the stripe lock is released.
 type joiners struct {
 	done    chan struct{} // what the goroutines in Join wait on
-	waiting uint32        // how many do
+	waiting uint16        // how many do
 	task    Waker         // the task in PollJoin
 	drained bool          // the completion left a closing stripe with no live task
 }

@@ -1,5 +1,0 @@
-//go:build !race
-
-package h2o
-
-const raceEnabled = false
