@@ -346,14 +346,10 @@ func TestAtomAllocatesOncePerAtom(t *testing.T) {
 			async.BlockOn[struct{}](context.Background(), &join)
 		})
 	}
-	run(2 * k) // the executor's lists grow to the burst's size
 	perAtom := (run(2*k) - run(k)) / (3 * k)
-	// Now and then a run allocates a few times more, not per atom: under
-	// the race detector AllocsPerRun itself, and an executor stripe's list
-	// of pended tasks when a burst puts more tasks on it than it ever held
-	// (0.03 per atom at most here, against the 1 that an allocation per
-	// atom would add).
-	if math.Abs(perAtom-1) > 0.05 {
+	// Under the race detector AllocsPerRun adds an allocation of its own
+	// now and then.
+	if perAtom != 1 && !(raceEnabled && math.Abs(perAtom-1) <= 0.01) {
 		t.Fatalf("%v heap allocations per atom, want exactly 1 (its task)", perAtom)
 	}
 }

@@ -23,8 +23,7 @@ import "runtime"
 // that is a lock channel. One channel per task would cost an allocation
 // and about 100 bytes, so tasks share 256 lock channels instead, each task
 // given one at random when it is spawned (striped locks). Each stripe also
-// counts its live tasks, which is how Shutdown knows when all are done, and
-// lists those that may be idle, which is how Close finds them to drop them.
+// counts its live tasks, which is how Shutdown knows when all are done.
 //
 // No lock is held while a task is pushed, polled, dropped or woken, or
 // while a joiner is told: each of those may take a stripe lock of its own,
@@ -51,13 +50,10 @@ const stripes = 256
 // line so that two goroutines locking neighbouring stripes do not share
 // one.
 type stripe struct {
-	lock      chan struct{}
-	exec      *Executor  // the executor whose stripe this is
-	live      int        // tasks hashed here that have not completed
-	pended    pendedList // those of them that may be idle (shutdown.go)
-	closing   bool       // Shutdown or Close began: Spawn refuses new tasks
-	abandoned bool       // Close gave up on them: none becomes idle again
-	_         [64 - 50]byte
+	lock    chan struct{}
+	live    int  // tasks hashed here that have not completed
+	closing bool // Shutdown or Close began: Spawn refuses new tasks
+	_       [64 - 17]byte
 }
 
 func (s *stripe) acquire() { s.lock <- struct{}{} }
@@ -96,7 +92,6 @@ func NewExecutor(c Config) *Executor {
 	e := &Executor{queue: newRunQueue(c.Queue), joinSlots: newJoinSlots()}
 	for i := range e.stripes {
 		e.stripes[i].lock = make(chan struct{}, 1)
-		e.stripes[i].exec = e
 	}
 	goroutines := 0
 	switch {
@@ -134,10 +129,12 @@ func (e *Executor) made() {
 }
 
 // push puts a scheduled task on the run queue and makes sure something
-// will take it: a parked worker, the current-thread executor's driver, or,
-// once the executor has stopped, Close (which drops it). It never blocks.
+// will poll it: a parked worker, or the current-thread executor's driver.
+// It never blocks.
 func (e *Executor) push(r runnable) {
-	e.queue.push(r)
+	if !e.queue.push(r, e.stop) {
+		return // stopped: nobody will run it
+	}
 	if e.current != nil {
 		e.current.unparkDriver()
 	}

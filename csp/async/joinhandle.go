@@ -53,28 +53,33 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		s.release()
 		return t.output()
 	}
-	e := t.exec()
+	e := t.exec
 	if t.done == nil {
 		t.done = e.joinSlots.get()
 	}
 	wait := t.done
-	if t.waiting < manyJoins {
-		t.waiting++
-	}
+	t.waiting++
 	s.release()
-	done := ctx.Done()
-	if done == nil {
-		// A context that never ends: a plain receive. Every task
-		// completes, even one its executor gives up on (shutdown.go).
-		_, token := <-wait
-		e.joinSlots.joined(wait, token)
-		return t.output()
-	}
-	select {
-	case _, token := <-wait:
-		e.joinSlots.joined(wait, token)
-		return t.output()
-	case <-done:
+	var gaveUp error
+	if done := ctx.Done(); done == nil {
+		// A context that never ends: one case fewer to wait on.
+		select {
+		case _, token := <-wait:
+			e.joinSlots.joined(wait, token)
+			return t.output()
+		case <-e.stopped:
+			gaveUp = ErrClosed
+		}
+	} else {
+		select {
+		case _, token := <-wait:
+			e.joinSlots.joined(wait, token)
+			return t.output()
+		case <-done:
+			gaveUp = ctx.Err()
+		case <-e.stopped:
+			gaveUp = ErrClosed
+		}
 	}
 	s = t.lock()
 	if t.state == complete {
@@ -85,9 +90,7 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		e.joinSlots.joined(wait, token)
 		return t.output()
 	}
-	if t.waiting < manyJoins {
-		t.waiting--
-	}
+	t.waiting--
 	last := t.waiting == 0
 	if last {
 		t.done = nil // nobody waits: the completion will not use it
@@ -97,7 +100,7 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		e.joinSlots.free(wait)
 	}
 	var zero T
-	return zero, ctx.Err()
+	return zero, gaveUp
 }
 
 // PollJoin is Join for a task that waits for another: the JoinHandle as a
@@ -140,11 +143,6 @@ func (h JoinHandle[T]) Wake() {
 	h.made()
 	h.t.Wake()
 }
-
-// manyJoins is where a task's count of goroutines in Join stops: past it,
-// the count stays there, and the channel they wait on is closed at the
-// completion and never reused, as it is for any count above one.
-const manyJoins = 1<<16 - 1
 
 // joinSlots is the executor's free list of the channels that goroutines in
 // Join wait on.

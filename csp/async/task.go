@@ -31,29 +31,24 @@ type result[T any] struct {
 	out T
 }
 
-// header is the scheduling part of a task, guarded by its stripe's lock
-// but for the stripe itself, which never changes. It is 48 bytes, so that
-// a task with a small future and output fits in 64 (TestTaskHeaderSize).
+// header is the scheduling part of a task, guarded by its stripe lock but
+// for exec and stripe, which never change.
 type header struct {
-	stripe    *stripe // one of its executor's, chosen at random
+	exec      *Executor
 	state     taskState
+	stripe    uint8  // which of exec.stripes guards this task
 	end       ending // how it completed; before that, endAborted once aborted
-	waiting   uint16 // goroutines waiting in Join on done; manyJoins: too many to count
-	slot      int32  // 1 + its place in its stripe's pended list; 0: not on it
+	waiting   uint32 // goroutines waiting in Join on done
 	panicked  *csp.PanicError
 	done      chan struct{} // what the goroutines in Join wait on, while any do
 	joinWaker Waker         // the task waiting in PollJoin, if any
 }
 
-func (h *header) hdr() *header { return h }
-
-// exec is the executor the task was spawned on.
-func (h *header) exec() *Executor { return h.stripe.exec }
-
 // lock takes the task's stripe lock and returns the stripe.
 func (h *header) lock() *stripe {
-	h.stripe.acquire()
-	return h.stripe
+	s := &h.exec.stripes[h.stripe]
+	s.acquire()
+	return s
 }
 
 // Spawn wraps the future f in a task and queues it on e: tokio::spawn. It
@@ -72,7 +67,8 @@ func Spawn[T any, F any, PF interface {
 }](e *Executor, f F) JoinHandle[T] {
 	e.made()
 	t := &task[T, F, PF]{fut: f}
-	t.stripe = &e.stripes[uint8(rand.Uint32())]
+	t.exec = e
+	t.stripe = uint8(rand.Uint32())
 	s := t.lock()
 	next := t.spawnLocked(s)
 	s.release()
@@ -88,7 +84,7 @@ func Spawn[T any, F any, PF interface {
 func (t *task[T, F, PF]) do(next then) {
 	switch next {
 	case pushIt:
-		t.exec().push(t)
+		t.exec.push(t)
 	case dropIt:
 		t.dropAndComplete()
 	}
@@ -119,10 +115,10 @@ func (t *task[T, F, PF]) run(w *worker) {
 		t.out = out
 		j := t.completeLocked(s, endReady, nil)
 		s.release()
-		j.tell(t.exec())
+		j.tell(t.exec)
 		return
 	}
-	next := t.pendingLocked(s, t)
+	next := t.pendingLocked()
 	s.release()
 	t.do(next)
 }
@@ -156,13 +152,13 @@ func (t *task[T, F, PF]) drop() (pe *csp.PanicError) {
 }
 
 // dropAndComplete drops a task that the caller owns after dropIt (see
-// state.go), and completes it: aborted, or closed.
+// state.go), and completes it as aborted.
 func (t *task[T, F, PF]) dropAndComplete() {
 	pe := t.drop()
 	s := t.lock()
 	j := t.droppedLocked(s, pe)
 	s.release()
-	j.tell(t.exec())
+	j.tell(t.exec)
 }
 
 // complete completes a task that did not return Ready, and tells its
@@ -171,7 +167,7 @@ func (t *task[T, F, PF]) complete(how ending, pe *csp.PanicError) {
 	s := t.lock()
 	j := t.completeLocked(s, how, pe)
 	s.release()
-	j.tell(t.exec())
+	j.tell(t.exec)
 }
 
 // abort implements JoinHandle.Abort.
@@ -185,7 +181,7 @@ func (t *task[T, F, PF]) abort() {
 // joiners is whom a completion must tell, once the stripe lock is released.
 type joiners struct {
 	done    chan struct{} // what the goroutines in Join wait on
-	waiting uint16        // how many do
+	waiting uint32        // how many do
 	task    Waker         // the task in PollJoin
 	drained bool          // the completion left a closing stripe with no live task
 }

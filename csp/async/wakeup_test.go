@@ -27,8 +27,7 @@ import (
 // harness also checks that no actor is polled after Ready, after Drop or
 // by two goroutines at once, that Drop runs once, only for an abandoned
 // task and never during a poll, and that no registration or timer is left
-// behind. TestCloseDropsWhatItAbandons runs the same rounds and closes the
-// executor in the middle of them (wakeup_close_test.go).
+// behind.
 func TestNoLostWakeUps(t *testing.T) {
 	runWakeupRounds(t, runWakeupRound)
 }
