@@ -73,6 +73,10 @@ type Config struct {
 	// Logger receives "Accepted connection" and "Connection ended" records
 	// and the server's errors. Default slog.Default().
 	Logger *slog.Logger
+	// Observer, if set, is told of every connection admitted or refused,
+	// every echo written and every end, as they happen (see Observer).
+	// Default none, which costs nothing.
+	Observer Observer
 }
 
 const (

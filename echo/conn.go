@@ -110,11 +110,15 @@ func (ss *session) loop() (endReason, error) {
 			// so that a connection's stack stays within its first 2 KiB.
 			lines, count, tooLong := ss.frame(n)
 			if len(lines) > 0 {
-				if err := ss.write(lines); err != nil {
+				began, err := ss.write(lines)
+				if err != nil {
 					return writeFailure(err)
 				}
 				ss.c.lines += int64(count)
 				ss.c.bytes += int64(len(lines))
+				if ss.s.cfg.Observer != nil {
+					ss.s.echoed(count, len(lines), began)
+				}
 			}
 			if tooLong {
 				return endTooLong, nil
@@ -214,17 +218,19 @@ func (ss *session) readFailure(err error) (endReason, error) {
 }
 
 // write writes lines within the write timeout, or by the drain deadline if that
-// comes first while shutting down. Like the idle deadline, the write
-// deadline is moved only when it has fallen behind by more than the slack.
-func (ss *session) write(lines []byte) error {
+// comes first while shutting down, and returns when it began, on the
+// server's clock. Like the idle deadline, the write deadline is moved only
+// when it has fallen behind by more than the slack.
+func (ss *session) write(lines []byte) (began int64, err error) {
 	p := &ss.s.policy
-	want, _ := p.deadline(endWriteTimeout, p.now(), ss.draining)
+	began = p.now()
+	want, _ := p.deadline(endWriteTimeout, began, ss.draining)
 	if time.Duration(want-ss.writeSet) > slack(time.Duration(p.write)) || want < ss.writeSet {
 		ss.c.nc.SetWriteDeadline(p.at(want))
 		ss.writeSet = want
 	}
-	_, err := ss.c.nc.Write(lines)
-	return err
+	_, err = ss.c.nc.Write(lines)
+	return began, err
 }
 
 // slack is how far an idle or write deadline may lag behind the exact one:

@@ -41,7 +41,9 @@
 //
 //   - doc.go: this.
 //   - server.go: Server, Serve, Shutdown, Close; config.go: Config, the
-//     modes and the defaults.
+//     modes and the defaults; observe.go: the Observer, told of each
+//     connection admitted or refused, each echo and each end as they
+//     happen.
 //   - loop.go: the serve loop, and the runner through which every mode
 //     accepts and starts connections; accept.go, the acceptor's loop;
 //     ends.go, how a connection's end is recorded (its permit given back,

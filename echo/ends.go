@@ -16,13 +16,19 @@ type endRecord struct {
 	err          error // what failed, for the error reasons
 }
 
-// connEnded accounts for a connection that is over and closed: it gives
-// back the connection's permit (a refused one, which ends with endBusy,
-// never had one), logs its end and reports it to the serve loop.
+// connEnded accounts for a connection that is over and closed: it tells
+// the observer, if any, and gives back the connection's permit (a refused
+// one, which ends with endBusy, was told as refused and never had one),
+// logs its end and reports it to the serve loop. The observer hears of the
+// end before the permit is back, so that it never counts more
+// connections open than Config.MaxConns.
 func (s *Server) connEnded(r endRecord) {
 	if r.why == endBusy {
 		s.logRefused(r.id, r.remote)
 	} else {
+		if o := s.cfg.Observer; o != nil {
+			o.Ended(r.why)
+		}
 		s.limit.Release()
 		s.logEnded(r)
 	}

@@ -79,7 +79,9 @@ func serve[C any](ctx context.Context, s *Server, mode runner[C]) error {
 		select {
 		case c := <-in:
 			l.lastID++
-			l.live[l.lastID] = mode.start(l.lastID, c, s.limit.TryAcquire())
+			admitted := s.limit.TryAcquire()
+			s.admit(admitted)
+			l.live[l.lastID] = mode.start(l.lastID, c, admitted)
 
 		case <-s.ends.signal:
 			l.collect()

@@ -58,6 +58,7 @@ type rconn struct {
 	writeFrom int64 // when the write in progress first had to wait; 0 if it has not
 	until     int64 // telling, lingering: when to give up and close
 	armed     int64 // what the timer is set for; 0: not set
+	framed    int64 // when the lines in out were read; kept only for an Observer
 	timer     async.Timer
 
 	fd     int32
@@ -196,6 +197,9 @@ func (c *rconn) read() (blocked bool) {
 		case len(lines) > 0:
 			c.out, c.outN, c.outLen = lines, int32(count), int32(len(lines))
 			c.state = writing
+			if c.rt.s.cfg.Observer != nil {
+				c.framed = c.rt.s.policy.now()
+			}
 		case tooLong:
 			c.endOnPurpose(endTooLong)
 		}
@@ -270,6 +274,9 @@ func (c *rconn) write() (blocked bool) {
 	case len(c.out) == 0:
 		c.lines += int64(c.outN)
 		c.bytes += int64(c.outLen)
+		if c.rt.s.cfg.Observer != nil {
+			c.rt.s.echoed(int(c.outN), int(c.outLen), c.framed)
+		}
 		c.out, c.writeFrom = nil, 0
 		if c.why == endTooLong {
 			c.endOnPurpose(endTooLong)

@@ -1,10 +1,14 @@
 package echo
 
-// An endReason is why a connection ended, as its "Connection ended" record
+// An EndReason is why a connection ended, as its "Connection ended" record
 // says it (the "reason" attribute; "Connection refused" records say
-// endBusy). Both modes end connections for the same reasons, so that their
-// logs read alike; tests and cmd/echo's users parse the text.
-type endReason uint8
+// endBusy) and as an Observer is told it. Both modes end connections for
+// the same reasons, so that their logs read alike; tests and cmd/echo's
+// users parse the text, which String returns. EndReasons lists them all.
+type EndReason uint8
+
+// endReason is the name the package's own code uses.
+type endReason = EndReason
 
 const (
 	// notEnded: the connection goes on. The zero value.
@@ -55,7 +59,24 @@ var endReasonText = [...]string{
 	endPanicked:       "internal error: the connection's task panicked",
 }
 
-func (r endReason) String() string { return endReasonText[r] }
+// String is the reason as the log says it, without the error that caused
+// it: "client closed", "idle timeout", ...
+func (r EndReason) String() string { return endReasonText[r] }
+
+// EndReasons returns every reason an admitted connection can end for, as
+// Observer.Ended is told it, in a fixed order: for instance to set up a
+// counter per reason before any ends. A client refused over the limit
+// ends with "server busy", which is not among them: an Observer hears of
+// it only as Observer.Refused.
+func EndReasons() []EndReason {
+	var out []EndReason
+	for r := notEnded + 1; int(r) < len(endReasonText); r++ {
+		if r != endBusy {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // text is the reason as the record says it: with the error that caused it,
 // if any.
