@@ -350,6 +350,8 @@ func TestEchoProgramBadInput(t *testing.T) {
 		{[]string{"-max-conns", "0"}, "-max-conns must be positive"},
 		{[]string{"-log-level", "loud"}, `-log-level "loud"`},
 		{[]string{"1", "2"}, "too many arguments"},
+		{[]string{"-debug-addr", "nocolon"}, `-debug-addr "nocolon"`},
+		{[]string{"-debug-latency"}, "-debug-latency needs -debug-addr"},
 	}
 	if runtime.GOOS != "linux" {
 		cases = append(cases, badInput{[]string{"-mode", "reactor"}, "reactor mode needs Linux"})

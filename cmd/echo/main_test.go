@@ -20,23 +20,32 @@ func TestMain(m *testing.M) {
 }
 
 func TestParse(t *testing.T) {
-	cfg, drain, err := parse([]string{"-addr", "0.0.0.0:1", "-idle-timeout", "1m", "-mode", "thread", "50001"}, io.Discard)
+	opts, err := parse([]string{"-addr", "0.0.0.0:1", "-idle-timeout", "1m", "-mode", "thread", "50001"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != "0.0.0.0:50001" || cfg.IdleTimeout != time.Minute || cfg.Mode != "thread" || drain != 10*time.Second {
-		t.Fatalf("parsed %+v, drain %v", cfg, drain)
+	if cfg := opts.cfg; cfg.Addr != "0.0.0.0:50001" || cfg.IdleTimeout != time.Minute || cfg.Mode != "thread" || opts.drain != 10*time.Second {
+		t.Fatalf("parsed %+v", opts)
 	}
-	cfg, _, err = parse([]string{"-mode", "reactor"}, io.Discard)
-	if err != nil || cfg.Mode != "reactor" {
-		t.Fatalf("-mode reactor: %+v, %v", cfg, err)
+	opts, err = parse([]string{"-mode", "reactor"}, io.Discard)
+	if err != nil || opts.cfg.Mode != "reactor" {
+		t.Fatalf("-mode reactor: %+v, %v", opts, err)
 	}
-	cfg, _, err = parse(nil, io.Discard)
-	if err != nil || cfg.Addr != "127.0.0.1:50000" || cfg.MaxLineBytes != 64<<10 || cfg.MaxConns != 10000 {
-		t.Fatalf("defaults: %+v, %v", cfg, err)
+	opts, err = parse(nil, io.Discard)
+	if cfg := opts.cfg; err != nil || cfg.Addr != "127.0.0.1:50000" || cfg.MaxLineBytes != 64<<10 || cfg.MaxConns != 10000 ||
+		opts.debugAddr != "" || cfg.Observer != nil {
+		t.Fatalf("defaults: %+v, %v", opts, err)
 	}
-	for _, args := range [][]string{{"-addr", "nocolon", "1"}, {"-1"}, {"65536"}, {"-write-timeout", "0s"}} {
-		if _, _, err := parse(args, io.Discard); err == nil {
+	opts, err = parse([]string{"-debug-addr", "127.0.0.1:9090"}, io.Discard)
+	if err != nil || opts.debugAddr != "127.0.0.1:9090" || opts.debugLatency {
+		t.Fatalf("-debug-addr: %+v, %v", opts, err)
+	}
+	opts, err = parse([]string{"-debug-addr", "127.0.0.1:9090", "-debug-latency"}, io.Discard)
+	if err != nil || opts.debugAddr != "127.0.0.1:9090" || !opts.debugLatency {
+		t.Fatalf("-debug-addr: %+v, %v", opts, err)
+	}
+	for _, args := range [][]string{{"-addr", "nocolon", "1"}, {"-1"}, {"65536"}, {"-write-timeout", "0s"}, {"-debug-addr", "9090"}, {"-debug-latency"}} {
+		if _, err := parse(args, io.Discard); err == nil {
 			t.Errorf("parse(%q) accepted bad input", args)
 		}
 	}
