@@ -151,7 +151,7 @@ func (b *Barrier) PollWait(cx *Context, w *Waiter) (leader bool, ready bool) {
 			return true, true
 		}
 		w.start(waitingOnBarrier)
-		w.waker = cx.Waker()
+		w.waker.set(cx.Waker())
 		w.state = waiterQueued
 		b.waiters.pushBack(w)
 		<-b.lock
@@ -162,7 +162,7 @@ func (b *Barrier) PollWait(cx *Context, w *Waiter) (leader bool, ready bool) {
 		<-b.lock
 		return false, true
 	}
-	w.waker = cx.Waker()
+	w.waker.set(cx.Waker())
 	<-b.lock
 	return false, false
 }

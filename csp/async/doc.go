@@ -17,6 +17,9 @@
 //	worker.go        the worker and its loops (pool, helpers)          tokio's multi-threaded scheduler
 //	current.go       no workers: RunQueued, RunOn and its loop         tokio's current_thread scheduler, block_on
 //	shutdown.go      Shutdown, Close                                   Runtime::shutdown_timeout
+//	record.go        task records: Tasks, Events, SpawnNamed           tokio-console's task view (console-subscriber)
+//	lint.go          the lints that read them, the task list as text   tokio-console's lints
+//	trace.go         tasks and polls in a runtime/trace trace           tokio's tracing spans of tasks and polls
 //	timer.go         Timer, Timers, Sleep                              tokio::time::{sleep, Sleep}
 //	timerqueue.go    the locked timer heap both clocks share           tokio's timer wheel
 //	clock.go         ManualClock, the clock of tests                   tokio::time::pause, advance

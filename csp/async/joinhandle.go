@@ -117,7 +117,7 @@ func (h JoinHandle[T]) PollJoin(cx *Context) (T, error, bool) {
 		v, err := t.output()
 		return v, err, true
 	}
-	t.joinWaker = cx.Waker()
+	t.joinWaker.set(cx.Waker())
 	s.release()
 	var zero T
 	return zero, nil, false

@@ -27,7 +27,8 @@ func (r *Reactor) Register(fd int, interest Interest, w Waker) error {
 	if err := r.p.add(fd, interest); err != nil {
 		return err
 	}
-	r.fds[fd] = fdEntry{waker: w, interest: interest, used: true}
+	r.fds[fd] = fdEntry{interest: interest, used: true}
+	r.fds[fd].waker.set(w)
 	r.nfds++
 	return nil
 }
@@ -44,7 +45,7 @@ func (r *Reactor) Reregister(fd int, interest Interest, w Waker) error {
 			}
 			e.interest = interest
 		}
-		e.waker = w
+		e.waker.set(w)
 		return nil
 	})
 }
@@ -55,6 +56,7 @@ func (r *Reactor) Reregister(fd int, interest Interest, w Waker) error {
 // before) may still arrive once, as a spurious wake.
 func (r *Reactor) Deregister(fd int) error {
 	return r.withEntry(fd, func(e *fdEntry) error {
+		e.waker.set(Waker{})
 		*e = fdEntry{}
 		r.nfds--
 		return r.p.del(fd)

@@ -144,7 +144,7 @@ func (s *Semaphore) PollAcquire(cx *Context, w *Waiter, k int) (error, bool) {
 		w.start(waitingOnSemaphore)
 		w.want, w.got = int32(k), int32(s.free)
 		s.free = 0
-		w.waker = cx.Waker()
+		w.waker.set(cx.Waker())
 		w.state = waiterQueued
 		s.waiters.pushBack(w)
 		<-s.lock
@@ -161,7 +161,7 @@ func (s *Semaphore) PollAcquire(cx *Context, w *Waiter, k int) (error, bool) {
 		<-s.lock
 		return ErrClosed, true
 	}
-	w.waker = cx.Waker() // a spurious poll, or another task polls it now
+	w.waker.set(cx.Waker()) // a spurious poll, or another task polls it now
 	<-s.lock
 	return nil, false
 }

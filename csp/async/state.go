@@ -152,7 +152,8 @@ func (h *header) completeLocked(s *stripe, how ending, pe *csp.PanicError) joine
 	h.state, h.end, h.panicked = complete, how, pe
 	s.live--
 	j := joiners{done: h.done, waiting: h.waiting, task: h.joinWaker, drained: s.closing && s.live == 0}
-	h.done, h.waiting, h.joinWaker = nil, 0, Waker{}
+	h.done, h.waiting = nil, 0
+	h.joinWaker.set(Waker{})
 	return j
 }
 

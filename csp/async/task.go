@@ -65,6 +65,14 @@ func Spawn[T any, F any, PF interface {
 	*F
 	Future[T]
 }](e *Executor, f F) JoinHandle[T] {
+	return spawn[T, F, PF](e, "", f)
+}
+
+// spawn is Spawn, and SpawnNamed with a name (record.go).
+func spawn[T any, F any, PF interface {
+	*F
+	Future[T]
+}](e *Executor, name string, f F) JoinHandle[T] {
 	e.made()
 	t := &task[T, F, PF]{fut: f}
 	t.exec = e
@@ -75,6 +83,9 @@ func Spawn[T any, F any, PF interface {
 	if next == refused {
 		t.drop()
 	} else {
+		if e.rec.active() {
+			e.rec.add(t, name)
+		}
 		e.push(t)
 	}
 	return JoinHandle[T]{t}
@@ -103,8 +114,15 @@ func (t *task[T, F, PF]) Wake() {
 // complete it, queue it again, drop it, or leave it to its wakers.
 func (t *task[T, F, PF]) run(w *worker) {
 	w.cx.waker, w.cx.budget = Waker{w: t}, Budget
+	var tr *taskRecord // its record, if polls are recorded (record.go)
+	if w.e.rec.active() {
+		tr = w.e.rec.startPoll(t, &w.cx)
+	}
 	out, ready, pe := t.poll(&w.cx)
 	w.cx.waker = Waker{}
+	if tr != nil {
+		tr.endPoll(ready || pe != nil)
+	}
 	if pe != nil {
 		t.drop() // the poll's panic is the one reported
 		t.complete(endPanicked, pe)
@@ -154,6 +172,9 @@ func (t *task[T, F, PF]) drop() (pe *csp.PanicError) {
 // dropAndComplete drops a task that the caller owns after dropIt (see
 // state.go), and completes it as aborted.
 func (t *task[T, F, PF]) dropAndComplete() {
+	if r := &t.exec.rec; r.active() {
+		r.finish(t)
+	}
 	pe := t.drop()
 	s := t.lock()
 	j := t.droppedLocked(s, pe)

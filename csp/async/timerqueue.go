@@ -84,7 +84,8 @@ func (h *timerHeap) len() int { return len(h.entries) }
 
 // reset arms t at when, waking w.
 func (h *timerHeap) reset(t *Timer, when int64, w Waker) {
-	t.waker, t.state = w, timerPending
+	t.waker.set(w)
+	t.state = timerPending
 	if t.index == 0 {
 		t.when = when
 		h.entries = append(h.entries, heapEntry{when, t})
@@ -105,7 +106,8 @@ func (h *timerHeap) reset(t *Timer, when int64, w Waker) {
 
 // stop disarms t and reports whether it was in the heap.
 func (h *timerHeap) stop(t *Timer) bool {
-	t.state, t.waker = timerIdle, Waker{}
+	t.state = timerIdle
+	t.waker.set(Waker{})
 	if t.index == 0 {
 		return false
 	}
@@ -119,7 +121,7 @@ func (h *timerHeap) poll(t *Timer, w Waker) bool {
 	case timerFired:
 		return true
 	case timerPending:
-		t.waker = w
+		t.waker.set(w)
 	}
 	return false
 }
@@ -140,7 +142,7 @@ func (h *timerHeap) expire(now int64, max int, batch []Waker) []Waker {
 		h.remove(0)
 		t.state = timerFired
 		batch = append(batch, t.waker)
-		t.waker = Waker{}
+		t.waker.set(Waker{})
 	}
 	return batch
 }

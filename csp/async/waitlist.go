@@ -68,6 +68,7 @@ func (w *Waiter) check(k waiterKind) {
 // end frees w for another wait. The caller holds the lock of the
 // primitive it waited on, or w never left its owner.
 func (w *Waiter) end() {
+	w.waker.set(Waker{})
 	*w = Waiter{}
 }
 
@@ -113,7 +114,7 @@ func (l *waitList) release(w *Waiter, s waiterState, ws []Waker) []Waker {
 	l.remove(w)
 	w.state = s
 	ws = append(ws, w.waker)
-	w.waker = Waker{}
+	w.waker.set(Waker{})
 	return ws
 }
 
