@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/h2o [-n 10] [-runtime goroutines|tasks [-workers W | -current-thread]] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
+//	go run ./cmd/h2o [-n 10] [-runtime goroutines|tasks [-workers W | -current-thread]] [-variant correct|no-wait|premature-release] [-seed S] [-quiet] [-exectrace FILE]
 //	go run ./cmd/h2o -n 100000 -floor
 //	go run ./cmd/h2o -n 100000 [-runtime tasks | -floor] -memory
 //
@@ -23,6 +23,12 @@
 // factory: it spawns the same 3n goroutines, each of which only waits on a
 // gate that opens once all are spawned, and prints their time per
 // molecule, the floor that the factories' figures are compared with.
+//
+// With -exectrace FILE it writes an execution trace (runtime/trace) of the
+// factory's run to FILE, for `go tool trace FILE`: with -runtime tasks each
+// atom's task is a user-defined task there (named after its spawn site),
+// each of its polls a region, each of its wakes a log message that says
+// who woke it.
 //
 // With -memory it measures resident memory per atom in flight instead: a
 // fresh child process grows to 3n atoms in 8 steps, every one of them
@@ -53,6 +59,7 @@ import (
 	"time"
 
 	"github.com/chansync/chansync/cmd/internal/cli"
+	"github.com/chansync/chansync/cmd/internal/exectrace"
 	"github.com/chansync/chansync/cmd/internal/progress"
 	"github.com/chansync/chansync/csp"
 	"github.com/chansync/chansync/csp/async"
@@ -77,7 +84,7 @@ var taskVariants = map[string]func(*async.Executor) h2o.TaskFactory{
 }
 
 const synopsis = `usage:
-  h2o [-n 10] [-runtime goroutines|tasks [-workers W | -current-thread]] [-variant correct|no-wait|premature-release] [-seed S] [-quiet]
+  h2o [-n 10] [-runtime goroutines|tasks [-workers W | -current-thread]] [-variant correct|no-wait|premature-release] [-seed S] [-quiet] [-exectrace FILE]
   h2o -floor [-n 10]
   h2o -memory [-n 10] [-runtime tasks | -floor]
 
@@ -85,7 +92,9 @@ It spawns 2n hydrogen and n oxygen atoms at once, in a shuffled order, lets
 them bond through a factory, prints the molecules and checks them (exit 1
 if a molecule is wrong); -quiet prints only the throughput. -floor times 3n
 goroutines that only wait on a gate; -memory measures resident memory per
-atom in flight, in a fresh child process.
+atom in flight, in a fresh child process. -exectrace FILE writes an
+execution trace of the run for go tool trace (with -runtime tasks, each
+atom is a task there and each poll a region).
 
 Memory: at -n 1000000, -floor and -memory (of goroutines, or with -floor)
 hold 3,000,000 goroutines at once and need about 8 GB. A goroutine factory
@@ -106,6 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	memory := fs.Bool("memory", false, "measure resident memory per atom in flight, in a fresh child process")
 	workers := fs.Int("workers", 0, "with -runtime tasks: the executor's worker goroutines (0: one per processor)")
 	currentThread := fs.Bool("current-thread", false, "with -runtime tasks: no worker goroutines; the main goroutine polls the tasks while it joins them")
+	execTrace := fs.String("exectrace", "", "write an execution trace (runtime/trace) of the factory's run to this file, for go tool trace")
 	if code, ok := cmd.Parse(args, stdout, stderr); !ok {
 		return code
 	}
@@ -113,11 +123,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if code, ok := cmd.Check(stderr,
-		cli.Conflict{Flag: "floor", With: []string{"variant", "runtime", "seed", "workers", "current-thread"}, Why: "-floor runs no factory, it times goroutines waiting on a gate"},
+		cli.Conflict{Flag: "floor", With: []string{"variant", "runtime", "seed", "workers", "current-thread", "exectrace"}, Why: "-floor runs no factory, it times goroutines waiting on a gate"},
 		cli.Conflict{Flag: "floor", With: []string{"quiet"}, Why: "-floor prints one line already"},
 		cli.Conflict{Flag: "memory", With: []string{"variant", "seed"}, Why: "-memory measures waiting hydrogens of the correct factory, which never bond"},
 		cli.Conflict{Flag: "memory", With: []string{"workers", "current-thread"}, Why: "-memory measures the tasks while they wait, not how they are run"},
 		cli.Conflict{Flag: "memory", With: []string{"quiet"}, Why: "-memory prints one line already"},
+		cli.Conflict{Flag: "memory", With: []string{"exectrace"}, Why: "-memory runs the atoms in a child process"},
 		cli.Conflict{Flag: "current-thread", With: []string{"workers"}, Why: "-current-thread runs the tasks with no workers"},
 	); !ok {
 		return code
@@ -162,6 +173,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !*quiet && cli.IsTerminal(stderr) {
 		meter = progress.Start(stderr, int64(*n), "molecules", progress.Delay)
 	}
+	stopTrace := func() error { return nil }
+	if *execTrace != "" {
+		stop, err := exectrace.Start(*execTrace)
+		if err != nil {
+			return cmd.Fail(stderr, "-exectrace: %v", err)
+		}
+		stopTrace = stop
+	}
 	var elapsed time.Duration
 	var err error
 	if *runtime == "tasks" {
@@ -177,6 +196,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	meter.Finish()
+	if terr := stopTrace(); err == nil {
+		err = terr
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "h2o: %v\n", err)
 		return 1

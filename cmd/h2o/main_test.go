@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/chansync/chansync/cmd/internal/exectrace"
 	"github.com/chansync/chansync/cmd/internal/progress"
 	"github.com/chansync/chansync/cmd/internal/testutil"
 	"github.com/chansync/chansync/h2o"
@@ -151,12 +153,43 @@ func TestRunBadFlags(t *testing.T) {
 		{[]string{"-runtime", "tasks", "-workers", "-1"}, "-workers must not be negative"},
 		{[]string{"-current-thread"}, "need -runtime tasks"},
 		{[]string{"-runtime", "tasks", "-current-thread", "-workers", "2"}, "-current-thread and -workers do not go together"},
+		{[]string{"-floor", "-exectrace", "t.trace"}, "-floor and -exectrace do not go together"},
+		{[]string{"-memory", "-exectrace", "t.trace"}, "-memory and -exectrace do not go together"},
+		{[]string{"-exectrace", "/no/such/dir/t.trace"}, "-exectrace: open /no/such/dir/t.trace"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)
 		msg := errb.String()
 		if code != 2 || out.Len() != 0 || !strings.HasPrefix(msg, "h2o: ") || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) {
 			t.Errorf("run(%q) = %d, stdout %q, stderr %q; want 2, nothing, one line saying %q", tc.args, code, out.String(), msg, tc.want)
+		}
+	}
+}
+
+// TestExecTrace: -exectrace writes a trace that go tool trace parses, in
+// which, with -runtime tasks, each atom is a task with its polls as
+// regions and its wakes logged, on either form of executor.
+func TestExecTrace(t *testing.T) {
+	for _, args := range [][]string{{"-runtime", "tasks"}, {"-runtime", "tasks", "-current-thread"}} {
+		path := filepath.Join(t.TempDir(), "h2o.trace")
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"-n", "30", "-exectrace", path}, args...), &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		if err := exectrace.Check(path, "tasks.go:", "poll", "wake"); err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := exectrace.Parsed(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		begins, ends, regions := strings.Count(parsed, " TaskBegin "), strings.Count(parsed, " TaskEnd "), strings.Count(parsed, ` RegionBegin `)
+		if begins != 90 || ends != 90 || regions < 90 || !strings.Contains(parsed, `Category="wake"`) {
+			t.Errorf("%v: %d tasks begun, %d ended, %d poll regions, wakes logged %v; want the 90 atoms, each polled, wakes logged",
+				args, begins, ends, regions, strings.Contains(parsed, `Category="wake"`))
+		}
+		if args[len(args)-1] == "-current-thread" && !strings.Contains(parsed, `Message="by task `) {
+			t.Errorf("on a current-thread executor no wake says which task woke it")
 		}
 	}
 }

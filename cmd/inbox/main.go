@@ -5,12 +5,19 @@
 // Usage:
 //
 //	go run ./cmd/inbox -trace            # one operation's lifecycle, line by line, then an error path
+//	go run ./cmd/inbox -trace -exectrace inbox.trace && go tool trace inbox.trace
 //	go run ./cmd/inbox [-n 100000] [-latency 5ms] [-style goroutine,statemachine,callback] [-json | -report FILE]
 //
 // -trace prints who acts at each step of one AddToInbox on the executor and
 // the reactor (spawn, poll, each state transition, Pending, the reactor's
 // wake, Ready), first for a delivery that succeeds, then for one that fails.
-// It measures nothing, so it takes none of the measuring flags.
+// It measures nothing, so it takes none of the measuring flags. It ends
+// with the executor's task records (async.Executor.Tasks) and what the
+// lints find in them. With -exectrace FILE it also writes an execution
+// trace of the run (runtime/trace) to FILE, for `go tool trace FILE`: each
+// operation's task is a user-defined task there, each poll a region, each
+// wake a log message. (-trace prints text; -exectrace writes the binary
+// trace that go tool trace reads.)
 //
 // Otherwise, for each style, it starts n operations at once (each request
 // answered after -latency) and prints a table: resident memory per
@@ -36,6 +43,7 @@ import (
 	"time"
 
 	"github.com/chansync/chansync/cmd/internal/cli"
+	"github.com/chansync/chansync/cmd/internal/exectrace"
 	"github.com/chansync/chansync/cmd/internal/report"
 )
 
@@ -45,11 +53,12 @@ func main() {
 }
 
 const synopsis = `usage:
-  inbox -trace
+  inbox -trace [-exectrace FILE]
   inbox [-n 100000] [-latency 5ms] [-style goroutine,statemachine,callback] [-json | -report FILE]
 
 -trace prints one AddToInbox's lifecycle on the executor and the reactor,
-then an error path. Otherwise, for each style, inbox starts n operations at
+then an error path, and the executor's task records; -exectrace FILE also
+writes an execution trace for go tool trace. Otherwise, for each style, inbox starts n operations at
 once and prints a table: memory per operation in flight, allocations and
 time per operation, and the most goroutines alive at once, each measured
 in a fresh child process.
@@ -68,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	styleList := fs.String("style", strings.Join(styles, ","), "comma-separated styles to measure")
 	asJSON := fs.Bool("json", false, "print one JSON object per style instead of the table")
 	reportFile := fs.String("report", "", "also write the table as markdown to this file, under a header naming the machine, Go version, date and command")
+	execTrace := fs.String("exectrace", "", "with -trace: also write an execution trace (runtime/trace) of the run to this file, for go tool trace")
 	if code, ok := cmd.Parse(args, stdout, stderr); !ok {
 		return code
 	}
@@ -77,6 +87,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if code, ok := cmd.Check(stderr,
 		cli.Conflict{Flag: "trace", With: []string{"n", "latency", "style", "json", "report"}, Why: "-trace follows two operations and measures nothing"},
 		cli.Conflict{Flag: "json", With: []string{"report"}, Why: "-json prints no table to report"},
+	); !ok {
+		return code
+	}
+	if code, ok := cmd.CheckNeeds(stderr,
+		cli.Need{Flag: "exectrace", Needs: "trace", Why: "it traces the run of -trace, in this process"},
 	); !ok {
 		return code
 	}
@@ -102,6 +117,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if *trace {
+		if *execTrace != "" {
+			stop, err := exectrace.Start(*execTrace)
+			if err != nil {
+				return cmd.Fail(stderr, "-exectrace: %v", err)
+			}
+			err = runTrace(stdout)
+			if serr := stop(); err == nil {
+				err = serr
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "inbox: %v\n", err)
+				return 1
+			}
+			return 0
+		}
 		if err := runTrace(stdout); err != nil {
 			fmt.Fprintf(stderr, "inbox: %v\n", err)
 			return 1

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/chansync/chansync/cmd/internal/exectrace"
 )
 
 // TestMain doubles as the measuring child when the program re-executes
@@ -54,6 +56,10 @@ func TestTrace(t *testing.T) {
 		"task 2    GettingUser → Done",
 		"task 2    Poll returns Ready(error: inbox: inbox full: user 2)",
 		"main      Join(task 2) returns error: inbox: inbox full",
+		"id  state  polls  wakes  self  wakers",
+		`1   done   3      2      `,
+		`2   done   3      2      `,
+		"lints: none of 2 tasks",
 	}
 	sc := bufio.NewScanner(&out)
 	i := 0
@@ -64,6 +70,36 @@ func TestTrace(t *testing.T) {
 	}
 	if i < len(want) {
 		t.Fatalf("trace lacks %q (or has it out of order):\n%s", want[i], out.String())
+	}
+}
+
+// TestExecTrace: -exectrace writes a trace that go tool trace parses, in
+// which each operation is a task, each poll a region, each wake a log
+// message.
+func TestExecTrace(t *testing.T) {
+	skipWithoutReactor(t)
+	path := filepath.Join(t.TempDir(), "inbox.trace")
+	var out, errb bytes.Buffer
+	if code := run([]string{"-trace", "-exectrace", path}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if err := exectrace.Check(path, `AddToInbox("msg-1", user 1)`, `AddToInbox("msg-2", user 2)`); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := exectrace.Parsed(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`TaskBegin`, `Type="AddToInbox(\"msg-1\", user 1)"`, `TaskEnd`,
+		`RegionBegin`, `Type="poll"`, `Category="wake" Message="by another goroutine"`,
+	} {
+		if !strings.Contains(parsed, want) {
+			t.Errorf("go tool trace -d=parsed shows no %s", want)
+		}
+	}
+	if regions := strings.Count(parsed, "RegionBegin"); regions < 6 {
+		t.Errorf("%d poll regions, want the 6 polls of the two operations", regions)
 	}
 }
 
@@ -117,6 +153,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-trace", "-report", filepath.Join(dir, "r.md")}, "-trace and -report do not go together"},
 		{[]string{"-json", "-report", filepath.Join(dir, "r.md")}, "-json and -report do not go together"},
 		{[]string{"-report", dir}, "-report: " + dir + " is a directory"},
+		{[]string{"-exectrace", filepath.Join(dir, "t.trace")}, "-exectrace needs -trace"},
+		{[]string{"-trace", "-exectrace", filepath.Join(dir, "no", "t.trace")}, "-exectrace: open"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)

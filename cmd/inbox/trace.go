@@ -22,7 +22,7 @@ func runTrace(w io.Writer) error {
 		return err
 	}
 	defer r.Close()
-	e := async.NewExecutor(async.Config{Workers: 1})
+	e := async.NewExecutor(async.Config{Workers: 1, Record: true})
 	defer e.Close()
 
 	svc := inbox.NewServices(traceLatency, r)
@@ -40,7 +40,8 @@ func runTrace(w io.Writer) error {
 	if n := r.PendingTimers(); n != 0 {
 		return fmt.Errorf("%d timers left in the reactor", n)
 	}
-	return nil
+	fmt.Fprintf(w, "\nThe executor's records of its tasks (async.Executor.Tasks), and its lints:\n\n")
+	return async.WriteTasks(w, e.Tasks(), e.Lints(async.LintConfig{}), time.Now())
 }
 
 // A tracer prints the lines of the trace. Lines come from the main
@@ -73,7 +74,7 @@ func (t *tracer) op(e *async.Executor, svc *inbox.Services, id int, email string
 	<-t.lock
 	f := tracedOp{AddToInboxFuture: inbox.NewAddToInbox(svc, email, user), t: t, id: id}
 	t.line("executor", "spawn task %d: queued, not run yet (spawn is eager; the future is lazy)", id)
-	h := async.Spawn[error](e, f)
+	h := async.SpawnNamed[error](e, fmt.Sprintf("AddToInbox(%q, user %d)", email, user), f)
 	res, err := h.Join(context.Background())
 	if err != nil {
 		t.line("main", "Join(task %d) failed: %v", id, err)

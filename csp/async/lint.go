@@ -112,7 +112,7 @@ func LintTasks(tasks []TaskInfo, now time.Time, c LintConfig) []Finding {
 // line. Times are rounded to the microsecond; "last poll" is how long ago
 // the last poll began, at now.
 func WriteTasks(w io.Writer, tasks []TaskInfo, findings []Finding, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "id\tstate\tpolls\twakes\tself\twakers\tbusy\tsched\tidle\tlongest\tlast poll\tname")
 	for _, t := range tasks {
 		last := "-"

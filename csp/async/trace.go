@@ -60,7 +60,7 @@ func (tr *taskRecord) traceWake(self bool, by uint64) {
 	case by != 0:
 		msg = "by task " + strconv.FormatUint(by, 10)
 	}
-	trace.Log(ctx, "wake", tr.name+": "+msg)
+	trace.Log(ctx, "wake", msg)
 }
 
 // traceCtx returns tr's trace context, nil before its first traced poll.

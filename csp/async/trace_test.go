@@ -37,7 +37,7 @@ func TestTraceShowsTasksPollsAndWakes(t *testing.T) {
 	if !bytes.HasPrefix(data, []byte("go 1.")) || !bytes.Contains(data[:16], []byte(" trace\x00")) {
 		t.Fatalf("the trace starts %q, not with the Go trace header", data[:min(16, len(data))])
 	}
-	for _, s := range []string{"first-of-chain", "second-of-chain", pollRegion, "wake", "second-of-chain: by task 1"} {
+	for _, s := range []string{"first-of-chain", "second-of-chain", pollRegion, "wake", "by task 1"} {
 		if !bytes.Contains(data, []byte(s)) {
 			t.Errorf("the trace does not contain %q", s)
 		}
