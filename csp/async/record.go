@@ -143,11 +143,11 @@ func (r *recorder) active() bool { return r.on || trace.IsEnabled() }
 // A taskRecord is one task's record. A Waker pointing at it wakes the task.
 type taskRecord struct {
 	r    *recorder
-	task recorded
 	id   uint64
 	name string
 
 	// Guarded by r.lock.
+	task                            recorded // nil once it completed
 	polls, wakes, selfWakes, wakers int
 	spawned, pollStart, pendingAt   time.Time
 	wokenAt, ended                  time.Time // wokenAt: the first wake since its last poll
@@ -275,6 +275,7 @@ func (tr *taskRecord) endLocked(now time.Time) {
 	r := tr.r
 	tr.ended = now
 	delete(r.live, tr.task.hdr())
+	tr.task = nil // kept no longer than the task lives: a late wake of it does nothing
 	if len(r.done) < doneKept {
 		r.done = append(r.done, tr)
 		return
@@ -306,9 +307,12 @@ func (tr *taskRecord) Wake() {
 	if len(r.events) < r.maxEvents {
 		r.events = append(r.events, TaskEvent{Task: tr.id, Kind: Woken, At: now, By: by, Self: self})
 	}
+	t := tr.task
 	<-r.lock
 	tr.traceWake(self, by)
-	tr.task.Wake()
+	if t != nil {
+		t.Wake()
+	}
 }
 
 // held adds d to the count of places that hold tr's waker.
