@@ -119,7 +119,8 @@ type recorder struct {
 	lock      chan struct{} // guards everything below; taken by nobody who holds it
 	nextID    uint64
 	live      map[*header]*taskRecord
-	done      []*taskRecord // the latest completed, a ring of doneKept
+	sites     map[uintptr]string // spawn sites' names, by program counter
+	done      []*taskRecord      // the latest completed, a ring of doneKept
 	doneNext  int
 	polling   *taskRecord // with single: the task being polled
 	events    []TaskEvent
@@ -132,6 +133,7 @@ func newRecorder(c Config, single bool) recorder {
 		single:    single,
 		lock:      make(chan struct{}, 1),
 		live:      make(map[*header]*taskRecord),
+		sites:     make(map[uintptr]string),
 		maxEvents: max(c.Events, 0),
 	}
 }
@@ -181,19 +183,34 @@ func SpawnNamed[T any, F any, PF interface {
 }
 
 // add makes the record of t, just spawned. The name is the spawn site if
-// none was given: the caller of Spawn, three frames up (add, spawn, Spawn).
+// none was given: the caller of Spawn, three frames up (add, spawn,
+// Spawn), whose name is worked out once per call site.
 func (r *recorder) add(t recorded, name string) {
+	var pc [1]uintptr
 	if name == "" {
-		name = "task"
-		if _, file, line, ok := runtime.Caller(3); ok {
-			name = filepath.Base(file) + ":" + strconv.Itoa(line)
-		}
+		runtime.Callers(4, pc[:]) // runtime.Callers, add, spawn, Spawn
 	}
 	now := time.Now()
 	r.lock <- struct{}{}
+	if name == "" {
+		name = r.siteLocked(pc[0])
+	}
 	r.nextID++
 	r.live[t.hdr()] = &taskRecord{r: r, task: t, id: r.nextID, name: name, spawned: now, wokenAt: now}
 	<-r.lock
+}
+
+// siteLocked returns the file:line of the call at pc.
+func (r *recorder) siteLocked(pc uintptr) string {
+	if s, ok := r.sites[pc]; ok {
+		return s
+	}
+	s := "task"
+	if f, _ := runtime.CallersFrames([]uintptr{pc}).Next(); f.File != "" {
+		s = filepath.Base(f.File) + ":" + strconv.Itoa(f.Line)
+	}
+	r.sites[pc] = s
+	return s
 }
 
 // startPoll returns t's record (making one if t was spawned while nothing

@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -67,11 +68,12 @@ func TestTasksRecordPollsWakesAndTimes(t *testing.T) {
 
 func TestSpawnNamesTheTaskAfterItsCaller(t *testing.T) {
 	bubble(t, Config{Workers: 1, Record: true}, func(t *testing.T, e *Executor) {
+		_, _, line, _ := runtime.Caller(0)
 		h := Spawn[int](e, pendingOnce{}) // no wake: it stays idle after its first poll
 		synctest.Wait()
 		ts := e.Tasks()
-		if len(ts) != 1 || !strings.HasPrefix(ts[0].Name, "record_test.go:") {
-			t.Fatalf("tasks %+v, want one named after its Spawn call in record_test.go", ts)
+		if want := fmt.Sprintf("record_test.go:%d", line+1); len(ts) != 1 || ts[0].Name != want {
+			t.Fatalf("tasks %+v, want one named %s, after its Spawn call", ts, want)
 		}
 		h.Abort()
 		if ts := e.Tasks(); len(ts) != 1 || ts[0].State != TaskDone {
