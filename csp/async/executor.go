@@ -76,8 +76,8 @@ type Config struct {
 	Queue int
 	// Record keeps a record of every task, for Executor.Tasks and
 	// Executor.Lints (record.go): its polls, wakes, busy and idle time.
-	// It costs two clock readings per poll and a lock per wake; off, the
-	// executor records nothing.
+	// It costs each poll two clock readings and two lock round trips,
+	// each wake one of each; off, the executor records nothing.
 	Record bool
 	// Events, with Record, keeps the first Events polls and wakes of the
 	// tasks for Executor.Events: the timeline of a run.
