@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/chansync/chansync/csp/async"
 )
 
 // Mode is how the server runs its connections.
@@ -77,6 +79,11 @@ type Config struct {
 	// every echo written and every end, as they happen (see Observer).
 	// Default none, which costs nothing.
 	Observer Observer
+	// Executor, if set, is called in reactor mode with the executor that
+	// runs the connections, before it runs any, and that executor keeps
+	// task records (async.Config.Record), so that its Tasks and Lints
+	// show the connections' tasks. Default none: no records.
+	Executor func(*async.Executor)
 }
 
 const (

@@ -83,7 +83,10 @@ func (s *Server) newReactorRuntime(ln net.Listener) (*reactorRuntime, error) {
 	// current_thread runtime), so that a connection that becomes readable
 	// is served without a hand-off to another goroutine; helpers, one per
 	// other processor, join in when a turn wakes more than a few.
-	exec := async.NewExecutor(async.Config{Workers: async.NoWorkers, Helpers: runtime.GOMAXPROCS(0) - 1})
+	exec := async.NewExecutor(async.Config{Workers: async.NoWorkers, Helpers: runtime.GOMAXPROCS(0) - 1, Record: s.cfg.Executor != nil})
+	if s.cfg.Executor != nil {
+		s.cfg.Executor(exec)
+	}
 	if err := r.Drive(exec); err != nil {
 		r.Close()
 		listener.Close()

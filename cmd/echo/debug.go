@@ -17,7 +17,8 @@ import (
 // The debug endpoint (-debug-addr) serves what the server does, as it does
 // it: its counts in the Prometheus text format at /metrics, with the Go
 // runtime's and the process's own, and the runtime's profiles at
-// /debug/pprof/. Nothing listens for it unless the flag is given. Its
+// /debug/pprof/, and in reactor mode the connections' tasks at
+// /debug/tasks (tasks.go). Nothing listens for it unless the flag is given. Its
 // handlers are on a mux of its own: importing net/http/pprof also
 // registers them on http.DefaultServeMux, which this program never serves.
 
@@ -27,9 +28,10 @@ type debugRoute struct {
 	handler http.Handler
 }
 
-// debugRoutes are the debug endpoint's pages, one a line.
-func debugRoutes(reg *prometheus.Registry) []debugRoute {
-	return []debugRoute{
+// debugRoutes are the debug endpoint's pages, one a line, and, in reactor
+// mode, /debug/tasks (tasks.go).
+func debugRoutes(reg *prometheus.Registry, tasks *taskPage) []debugRoute {
+	routes := []debugRoute{
 		{"/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})},
 		{"/debug/pprof/", http.HandlerFunc(pprof.Index)}, // and the profiles by name: heap, goroutine, ...
 		{"/debug/pprof/cmdline", http.HandlerFunc(pprof.Cmdline)},
@@ -37,6 +39,10 @@ func debugRoutes(reg *prometheus.Registry) []debugRoute {
 		{"/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol)},
 		{"/debug/pprof/trace", http.HandlerFunc(pprof.Trace)},
 	}
+	if tasks != nil {
+		routes = append(routes, debugRoute{"/debug/tasks", tasks})
+	}
+	return routes
 }
 
 // debugEndpoint is the debug endpoint: the metrics that the echo server
@@ -50,11 +56,12 @@ type debugEndpoint struct {
 }
 
 // newDebugEndpoint makes the endpoint's metrics, with the latency
-// histogram or without, and its pages; it listens on nothing yet.
-func newDebugEndpoint(latency bool) *debugEndpoint {
+// histogram or without, and its pages, with the task list if tasks is
+// not nil; it listens on nothing yet.
+func newDebugEndpoint(latency bool, tasks *taskPage) *debugEndpoint {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d := &debugEndpoint{metrics: newServerMetrics(reg, latency), routes: debugRoutes(reg), done: make(chan struct{})}
+	d := &debugEndpoint{metrics: newServerMetrics(reg, latency), routes: debugRoutes(reg, tasks), done: make(chan struct{})}
 	mux := http.NewServeMux()
 	for _, r := range d.routes {
 		mux.Handle(r.pattern, r.handler)

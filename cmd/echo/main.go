@@ -15,8 +15,10 @@
 //
 // -debug-addr HOST:PORT serves the server's metrics (Prometheus, at
 // /metrics; -debug-latency adds a histogram of each echo's time) and the
-// runtime's profiles (/debug/pprof/) on a listener of their own, until
-// the server stops (debug.go); an address it cannot listen on exits with
+// runtime's profiles (/debug/pprof/) on a listener of their own, and
+// with -debug-tasks, in reactor mode, the connections' tasks with the
+// runtime's lints (/debug/tasks, tasks.go), until the server stops
+// (debug.go); an address it cannot listen on exits with
 // status 2, in one line. Without it nothing else listens.
 package main
 
@@ -56,14 +58,15 @@ It listens on 127.0.0.1:50000 unless told otherwise; a port given as the
 argument replaces the port of -addr. Talk to it with nc 127.0.0.1 50000.
 SIGINT or SIGTERM starts a graceful shutdown that lasts at most
 -drain-timeout; a second signal exits at once. -debug-addr serves
-metrics and profiles: keep it on loopback or a private network.`
+metrics and profiles (and with -debug-tasks the task list): keep it on
+loopback or a private network.`
 
 // flags are the program's flags, defined on their command.
 type flags struct {
 	cmd                      *cli.Command
 	addr, mode, level        *string
 	debugAddr                *string
-	debugLatency             *bool
+	debugLatency, debugTasks *bool
 	maxLine, maxConns        *int
 	idle, line, write, drain *time.Duration
 	linger                   *time.Duration
@@ -88,6 +91,8 @@ func newFlags() *flags {
 			"Keep it on loopback or a private network: profiles show the program's internals"),
 		debugLatency: fs.Bool("debug-latency", false, "with -debug-addr, also time each echo into the histogram echo_line_latency_seconds "+
 			"(it costs the server 1 to 3% more CPU per line)"),
+		debugTasks: fs.Bool("debug-tasks", false, "with -debug-addr and -mode reactor, also keep the executor's task records and serve them, with the runtime's lints, "+
+			"at /debug/tasks (it costs the server about 2% more CPU per line)"),
 	}
 }
 
@@ -97,6 +102,7 @@ type options struct {
 	drain        time.Duration
 	debugAddr    string // "": no debug endpoint
 	debugLatency bool   // the endpoint's metrics include the latency histogram
+	debugTasks   bool   // the endpoint serves /debug/tasks
 }
 
 // parse reads the command line. After -h or -help it returns flag.ErrHelp
@@ -145,6 +151,12 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	} else if *f.debugLatency {
 		return options{}, usageError{"-debug-latency needs -debug-addr"}
 	}
+	switch {
+	case *f.debugTasks && *f.debugAddr == "":
+		return options{}, usageError{"-debug-tasks needs -debug-addr"}
+	case *f.debugTasks && echo.Mode(*f.mode) != echo.ModeReactor:
+		return options{}, usageError{"-debug-tasks needs -mode reactor: only reactor mode runs its connections as tasks"}
+	}
 	cfg := echo.Config{
 		Addr:          *f.addr,
 		Mode:          echo.Mode(*f.mode),
@@ -156,7 +168,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		LingerTimeout: *f.linger,
 		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})),
 	}
-	return options{cfg: cfg, drain: *f.drain, debugAddr: *f.debugAddr, debugLatency: *f.debugLatency}, nil
+	return options{cfg: cfg, drain: *f.drain, debugAddr: *f.debugAddr, debugLatency: *f.debugLatency, debugTasks: *f.debugTasks}, nil
 }
 
 func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
@@ -171,7 +183,12 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	cfg := opts.cfg
 	var debug *debugEndpoint // nil without -debug-addr
 	if opts.debugAddr != "" {
-		debug = newDebugEndpoint(opts.debugLatency)
+		var tasks *taskPage // the connections' tasks, with -debug-tasks
+		if opts.debugTasks {
+			tasks = newTaskPage()
+			cfg.Executor = tasks.set
+		}
+		debug = newDebugEndpoint(opts.debugLatency, tasks)
 		cfg.Observer = debug.metrics
 	}
 	srv, err := echo.NewServer(cfg)

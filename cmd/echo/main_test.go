@@ -41,10 +41,15 @@ func TestParse(t *testing.T) {
 		t.Fatalf("-debug-addr: %+v, %v", opts, err)
 	}
 	opts, err = parse([]string{"-debug-addr", "127.0.0.1:9090", "-debug-latency"}, io.Discard)
-	if err != nil || opts.debugAddr != "127.0.0.1:9090" || !opts.debugLatency {
+	if err != nil || opts.debugAddr != "127.0.0.1:9090" || !opts.debugLatency || opts.debugTasks {
 		t.Fatalf("-debug-addr: %+v, %v", opts, err)
 	}
-	for _, args := range [][]string{{"-addr", "nocolon", "1"}, {"-1"}, {"65536"}, {"-write-timeout", "0s"}, {"-debug-addr", "9090"}, {"-debug-latency"}} {
+	opts, err = parse([]string{"-mode", "reactor", "-debug-addr", "127.0.0.1:9090", "-debug-tasks"}, io.Discard)
+	if err != nil || !opts.debugTasks {
+		t.Fatalf("-debug-tasks: %+v, %v", opts, err)
+	}
+	for _, args := range [][]string{{"-addr", "nocolon", "1"}, {"-1"}, {"65536"}, {"-write-timeout", "0s"}, {"-debug-addr", "9090"}, {"-debug-latency"},
+		{"-debug-tasks", "-mode", "reactor"}, {"-debug-addr", "127.0.0.1:9090", "-debug-tasks"}} {
 		if _, err := parse(args, io.Discard); err == nil {
 			t.Errorf("parse(%q) accepted bad input", args)
 		}
