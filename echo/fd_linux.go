@@ -3,6 +3,7 @@ package echo
 import (
 	"net/netip"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,20 +30,34 @@ func addrPort(sa unix.Sockaddr) netip.AddrPort {
 }
 
 func readFD(fd int32, p []byte) (int, error) {
-	for {
-		n, err := unix.Read(int(fd), p)
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
+	return rawIO(unix.SYS_READ, fd, p)
 }
 
 func writeFD(fd int32, p []byte) (int, error) {
+	return rawIO(unix.SYS_WRITE, fd, p)
+}
+
+// rawIO makes a read or a write on a non-blocking socket as a raw system
+// call: one that never blocks needs none of what the runtime does around
+// a system call that may (it hands the goroutine's processor to another
+// thread if the call lasts more than a few tens of microseconds, which a
+// write over loopback, running the receiver's side in the same call, often
+// does: each hand-off costs a thread wake-up and two context switches, and
+// keeps the runtime's monitor thread from backing off).
+func rawIO(trap uintptr, fd int32, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
 	for {
-		n, err := unix.Write(int(fd), p)
-		if err != unix.EINTR {
-			return n, err
+		n, _, errno := unix.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+		switch errno {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
 		}
+		return -1, errno
 	}
 }
 
