@@ -143,6 +143,14 @@ func (rt *reactorRuntime) accept(accepted chan<- socket, errs chan<- error, stop
 
 func (rt *reactorRuntime) takes(int) bool { return true }
 
+// reactorReadSize is how much a reactor-mode connection reads at once:
+// twice goroutine mode's readSize, as much as tokio's BufReader, so that a
+// line of 4 KiB is one short read. A read that fills the buffer leaves the
+// socket perhaps not empty, and costs another read to be told EAGAIN (see
+// rconn.read). An idle connection holds no buffer, so this costs memory
+// only while a connection reads, and in the free list.
+const reactorReadSize = 2 * readSize
+
 // start spawns sock's task, and returns the task as the serve loop keeps it.
 func (rt *reactorRuntime) start(id uint64, sock socket, admitted bool) liveConn {
 	s := rt.s
@@ -152,7 +160,7 @@ func (rt *reactorRuntime) start(id uint64, sock socket, admitted bool) liveConn 
 		fd:     int32(sock.fd),
 		remote: sock.remote,
 		start:  s.policy.now(),
-		f:      newFramer(s.cfg.MaxLineBytes, readSize, s.bufs),
+		f:      newFramer(s.cfg.MaxLineBytes, reactorReadSize, s.bufs),
 	}
 	if admitted {
 		s.logAccepted(id, remoteText(sock.remote))
