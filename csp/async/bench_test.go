@@ -31,6 +31,19 @@ func BenchmarkSpawnJoin(b *testing.B) {
 			}
 		}
 	})
+	// The same on a current-thread executor, from a future that RunOn
+	// polls: nothing parks, the driver polls the task and its completion
+	// wakes the future (bench-tokio's SpawnJoin is this loop inside a
+	// tokio task).
+	b.Run("impl=executor-runon", func(b *testing.B) {
+		e := NewExecutor(Config{Workers: NoWorkers})
+		defer e.Close()
+		b.ReportAllocs()
+		b.ResetTimer()
+		if _, err := RunOn[int](context.Background(), e, &spawnJoins{e: e, n: b.N}); err != nil {
+			b.Fatal(err)
+		}
+	})
 	b.Run("impl=goroutine", func(b *testing.B) {
 		c := make(chan int)
 		b.ReportAllocs()
@@ -166,4 +179,32 @@ func BenchmarkWake(b *testing.B) {
 		close(pong)
 		<-done
 	})
+}
+
+// spawnJoins is a future that spawns a task ready at its first poll and
+// joins it, n times over: tokio's `tokio::spawn(async { 1 }).await` in a
+// loop, from inside a task.
+type spawnJoins struct {
+	e    *Executor
+	n    int
+	h    JoinHandle[int]
+	busy bool
+}
+
+func (f *spawnJoins) Poll(cx *Context) (int, bool) {
+	for f.n > 0 {
+		if !f.busy {
+			f.h, f.busy = Spawn[int](f.e, ready{}), true
+		}
+		v, err, ok := f.h.PollJoin(cx)
+		if !ok {
+			return 0, false
+		}
+		if v != 1 || err != nil {
+			panic(err)
+		}
+		f.busy = false
+		f.n--
+	}
+	return 0, true
 }

@@ -42,7 +42,7 @@ func newCurrentThread(e *Executor, helpers int) *currentThread {
 // goroutine at a time may call it: the driver's. It panics on an executor
 // with workers.
 func (e *Executor) RunQueued(max int) (more bool) {
-	return e.currentThread("RunQueued").driver.runQueued(max)
+	return e.currentThread("RunQueued").driver.runQueued(max) == max
 }
 
 // RunOn polls f and e's tasks on the calling goroutine until f is ready,
@@ -89,7 +89,16 @@ func blockOn[T any](ctx context.Context, f Future[T], e *Executor) (v T, err err
 			}
 		}
 		if e != nil {
-			more := e.RunQueued(driveBudget)
+			polled := e.current.driver.runQueued(driveBudget)
+			if polled > 0 && len(wake) > 0 {
+				// f was woken, most likely by a task just polled (one
+				// it joins completed, say): poll it again and leave
+				// its token where it is, so that the wakes that come
+				// while it stays there cost no channel operation. A
+				// token left from before costs f one spurious poll.
+				woken = true
+				continue
+			}
 			select {
 			case <-wake:
 				woken = true
@@ -97,8 +106,8 @@ func blockOn[T any](ctx context.Context, f Future[T], e *Executor) (v T, err err
 			default:
 				woken = false
 			}
-			if more {
-				continue
+			if polled == driveBudget {
+				continue // more may be queued
 			}
 		}
 		select {

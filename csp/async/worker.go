@@ -78,17 +78,17 @@ func (c *currentThread) help() {
 }
 
 // runQueued polls queued tasks until none is queued, or the executor
-// stops, or max of them have been polled (max < 0: no limit), and reports
-// whether it stopped at max.
-func (w *worker) runQueued(max int) (more bool) {
-	for n := 0; n != max; n++ {
+// stops, or max of them have been polled (max < 0: no limit), and returns
+// how many it polled.
+func (w *worker) runQueued(max int) (polled int) {
+	for ; polled != max; polled++ {
 		r := w.tryNext()
 		if r == nil {
-			return false
+			return polled
 		}
 		r.run(w)
 	}
-	return true
+	return polled
 }
 
 // tryNext returns the next task to poll without waiting, or nil when none
