@@ -163,11 +163,11 @@ func (c *currentThread) askHelp() {
 	}
 }
 
-// queued reports whether a task waits on the run queue, in the overflow
-// list or among those the driver took from it.
+// queued reports whether a task waits on the run queue or in the overflow
+// list. (The driver holds none of its own between two RunQueued.)
 func (c *currentThread) queued() bool {
 	q := &c.driver.e.queue
-	return len(q.ch) > 0 || len(c.driver.local) > 0 || q.mayOverflow()
+	return len(q.ch) > 0 || q.mayOverflow()
 }
 
 // unparkDriver makes sure the driver will look at the run queue: it wakes

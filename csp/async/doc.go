@@ -16,7 +16,7 @@
 //	runqueue.go      the run queue and its overflow list               tokio's injection queue
 //	worker.go        the worker and its loops (pool, helpers)          tokio's multi-threaded scheduler
 //	current.go       no workers: RunQueued, RunOn and its loop         tokio's current_thread scheduler, block_on
-//	shutdown.go      Shutdown, Close                                   Runtime::shutdown_timeout
+//	shutdown.go      Shutdown, Close, DropOnClose's list and drops     Runtime::shutdown_timeout, OwnedTasks
 //	record.go        task records: Tasks, Events, SpawnNamed           tokio-console's task view (console-subscriber)
 //	lint.go          the lints that read them, the task list as text   tokio-console's lints
 //	trace.go         tasks and polls in a runtime/trace trace           tokio's tracing spans of tasks and polls
@@ -64,7 +64,10 @@
 // eager, the future itself stays lazy until a worker polls it. Wake puts a
 // task back on the queue; a task is queued at most once however many wakes
 // arrive, is never polled after it completed, and a wake that arrives while
-// it is being polled makes the worker poll it once more.
+// it is being polled makes the worker poll it once more. With
+// Config.DropOnClose, Close drops every task it abandons, as tokio drops
+// every task when its runtime shuts down, so that what the task held (a
+// timer, a registration, a place in a wait list) is given back.
 //
 // The Reactor is one goroutine that owns an epoll instance and a heap of
 // timers. It sleeps until a registered file descriptor is ready or the

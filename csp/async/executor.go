@@ -23,7 +23,8 @@ import "runtime"
 // that is a lock channel. One channel per task would cost an allocation
 // and about 100 bytes, so tasks share 256 lock channels instead, each task
 // given one at random when it is spawned (striped locks). Each stripe also
-// counts its live tasks, which is how Shutdown knows when all are done.
+// counts its live tasks, which is how Shutdown knows when all are done, and
+// lists those that may be idle, which is how Close finds them to drop them.
 //
 // No lock is held while a task is pushed, polled, dropped or woken, or
 // while a joiner is told: each of those may take a stripe lock of its own,
@@ -44,6 +45,8 @@ type Executor struct {
 	joinSlots joinSlots // free list of the channels Join waits on (joinhandle.go)
 
 	rec recorder // the tasks' records, when asked for (record.go)
+
+	dropOnClose bool // Config.DropOnClose: Close drops what it abandons (shutdown.go)
 }
 
 const stripes = 256
@@ -52,10 +55,15 @@ const stripes = 256
 // line so that two goroutines locking neighbouring stripes do not share
 // one.
 type stripe struct {
-	lock    chan struct{}
-	live    int  // tasks hashed here that have not completed
-	closing bool // Shutdown or Close began: Spawn refuses new tasks
-	_       [64 - 17]byte
+	lock      chan struct{}
+	exec      *Executor  // the executor whose stripe this is
+	live      int        // tasks hashed here that have not completed
+	pended    pendedList // those of them that may be idle (shutdown.go)
+	closing   bool       // Shutdown or Close began: Spawn refuses new tasks
+	abandoned bool       // Close gave up on them: none becomes idle again
+
+	dropOnClose bool // Config.DropOnClose: the pended list is kept
+	_           [64 - 35]byte
 }
 
 func (s *stripe) acquire() { s.lock <- struct{}{} }
@@ -82,6 +90,16 @@ type Config struct {
 	// Events, with Record, keeps the first Events polls and wakes of the
 	// tasks for Executor.Events: the timeline of a run.
 	Events int
+	// DropOnClose makes Close, and a Shutdown that gives up, drop every
+	// task they abandon, as tokio drops the tasks of a runtime that shuts
+	// down: each Drop runs once, and gives back the timers, registrations
+	// and places in wait lists the task held. It costs each task that
+	// waits a place on a list, kept from its first Pending to its
+	// completion: an allocation, and two list operations that touch other
+	// tasks' memory (docs/4-async.md gives the figures). Without it Close
+	// abandons them undropped, and their Join reports ErrClosed all the
+	// same.
+	DropOnClose bool
 }
 
 // NoWorkers, as Config.Workers, makes an executor without worker
@@ -102,6 +120,8 @@ func NewExecutor(c Config) *Executor {
 	e := &Executor{queue: newRunQueue(c.Queue), joinSlots: newJoinSlots()}
 	for i := range e.stripes {
 		e.stripes[i].lock = make(chan struct{}, 1)
+		e.stripes[i].exec = e
+		e.stripes[i].dropOnClose = c.DropOnClose
 	}
 	goroutines := 0
 	switch {
@@ -118,6 +138,7 @@ func NewExecutor(c Config) *Executor {
 		goroutines = c.Workers
 	}
 	e.stopping = newStopping(goroutines)
+	e.dropOnClose = c.DropOnClose
 	e.rec = newRecorder(c, goroutines == 0)
 	if e.current != nil {
 		for range e.current.helpers {
@@ -140,12 +161,10 @@ func (e *Executor) made() {
 }
 
 // push puts a scheduled task on the run queue and makes sure something
-// will poll it: a parked worker, or the current-thread executor's driver.
-// It never blocks.
+// will take it: a parked worker, the current-thread executor's driver, or,
+// once the executor has stopped, Close (which drops it). It never blocks.
 func (e *Executor) push(r runnable) {
-	if !e.queue.push(r, e.stop) {
-		return // stopped: nobody will run it
-	}
+	e.queue.push(r)
 	if e.current != nil {
 		e.current.unparkDriver()
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"unsafe"
 
 	"github.com/chansync/chansync/csp"
 )
@@ -320,4 +321,16 @@ func TestNewExecutorDefaultsToGOMAXPROCSWorkers(t *testing.T) {
 			t.Fatalf("%d workers, want GOMAXPROCS = %d", e.pool.workers, want)
 		}
 	})
+}
+
+// A task's header stays 48 bytes, so that a task with a small future and
+// output is one allocation of 64 bytes (as docs/results/inbox.md says),
+// and a stripe fills one cache line.
+func TestTaskHeaderSize(t *testing.T) {
+	if n := unsafe.Sizeof(header{}); n != 48 {
+		t.Errorf("header is %d bytes, want 48", n)
+	}
+	if n := unsafe.Sizeof(stripe{}); n != 64 {
+		t.Errorf("stripe is %d bytes, want 64", n)
+	}
 }

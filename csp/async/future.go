@@ -28,10 +28,12 @@ type Future[T any] interface {
 // A Dropper is a future that holds something it must give back when it is
 // abandoned before completion: a timer, a reactor registration, a place in
 // a wait list. Rust runs a future's Drop when it is dropped; Go has no
-// destructors, so the executor calls Drop when a task is aborted, panics or
-// is refused, and BlockOn calls it when its context ends. Drop is called at
-// most once, never concurrently with Poll, and never after Poll returned
-// true.
+// destructors, so the executor calls Drop when a task is aborted, panics,
+// is refused, or is abandoned by Close (or by a Shutdown that gave up),
+// and BlockOn calls it when its context ends. Drop is called at most once,
+// never concurrently with Poll, and never after Poll returned true. It
+// must not block: it may run on a worker, on the reactor's goroutine, or
+// on the goroutine in Close.
 type Dropper interface {
 	Drop()
 }
@@ -148,5 +150,6 @@ var ErrAborted = errors.New("async: task aborted")
 
 // ErrClosed is what Join reports for a task its executor gave up on: it was
 // spawned after Shutdown began, or it had not completed when the executor
-// stopped. Reactor methods return it once the reactor is closed.
+// stopped (and was dropped). Reactor methods return it once the reactor is
+// closed.
 var ErrClosed = errors.New("async: closed")

@@ -3,6 +3,8 @@ package async
 import (
 	"context"
 	"runtime"
+
+	"github.com/chansync/chansync/csp"
 )
 
 // A JoinHandle is the handle Spawn returns: tokio's JoinHandle. Join waits
@@ -35,7 +37,7 @@ func (h JoinHandle[T]) made() {
 // first. Abandoning a Join leaves the task running. Any number of
 // goroutines may Join the same task.
 //
-// The goroutines in Join wait on a channel from the executor's free list,
+// The goroutines in Join wait on a joinWait from the executor's free list,
 // given back once the task is joined, so that a spawned task and its Join
 // cost one allocation, the task: the completion sends the one goroutine
 // waiting a token, and closes the channel (which is then not reused) when
@@ -53,51 +55,42 @@ func (h JoinHandle[T]) Join(ctx context.Context) (T, error) {
 		s.release()
 		return t.output()
 	}
-	e := t.exec
-	if t.done == nil {
-		t.done = e.joinSlots.get()
+	e := t.exec()
+	if t.join == nil {
+		t.join = e.joinSlots.get()
 	}
-	wait := t.done
-	t.waiting++
+	w := t.join
+	w.waiting++
 	s.release()
 	var gaveUp error
-	if done := ctx.Done(); done == nil {
-		// A context that never ends: one case fewer to wait on.
-		select {
-		case _, token := <-wait:
-			e.joinSlots.joined(wait, token)
-			return t.output()
-		case <-e.stopped:
-			gaveUp = ErrClosed
-		}
-	} else {
-		select {
-		case _, token := <-wait:
-			e.joinSlots.joined(wait, token)
-			return t.output()
-		case <-done:
-			gaveUp = ctx.Err()
-		case <-e.stopped:
-			gaveUp = ErrClosed
-		}
+	select {
+	case _, token := <-w.done:
+		e.joinSlots.joined(w, token)
+		return t.output()
+	case <-ctx.Done(): // nil, and never ready, for a context that never ends
+		gaveUp = ctx.Err()
+	case <-e.stopped:
+		// Close gave up on it. With DropOnClose it has completed, and
+		// its output (ErrClosed, or ErrAborted) is taken below.
+		gaveUp = ErrClosed
 	}
 	s = t.lock()
 	if t.state == complete {
 		// Counted by the completion: its token, or the close, is on the
 		// way, and the output wins.
 		s.release()
-		_, token := <-wait
-		e.joinSlots.joined(wait, token)
+		_, token := <-w.done
+		e.joinSlots.joined(w, token)
 		return t.output()
 	}
-	t.waiting--
-	last := t.waiting == 0
+	w.waiting--
+	last := w.waiting == 0
 	if last {
-		t.done = nil // nobody waits: the completion will not use it
+		t.join = nil // nobody waits: the completion will not use it
 	}
 	s.release()
 	if last {
-		e.joinSlots.free(wait)
+		e.joinSlots.free(w)
 	}
 	var zero T
 	return zero, gaveUp
@@ -144,41 +137,52 @@ func (h JoinHandle[T]) Wake() {
 	h.t.Wake()
 }
 
-// joinSlots is the executor's free list of the channels that goroutines in
-// Join wait on.
-type joinSlots chan chan struct{}
+// A joinWait is what the goroutines in Join of a task wait on, with their
+// count, both guarded by the task's stripe lock; and, once the task has
+// panicked, the panic its joiners report. A task has one only while
+// goroutines wait for it, or once it panicked, so that its header stays
+// small.
+type joinWait struct {
+	done     chan struct{} // capacity 1: a token for one goroutine, closed for several
+	waiting  uint32
+	panicked *csp.PanicError
+}
 
-// joinSlotsKept is how many channels for Join the executor keeps for
-// reuse: enough for as many goroutines joining at once as a program is
-// likely to have, few enough to cost nothing worth counting.
+// joinSlots is the executor's free list of joinWaits.
+type joinSlots chan *joinWait
+
+// joinSlotsKept is how many joinWaits the executor keeps for reuse: enough
+// for as many goroutines joining at once as a program is likely to have,
+// few enough to cost nothing worth counting.
 const joinSlotsKept = 64
 
 func newJoinSlots() joinSlots { return make(joinSlots, joinSlotsKept) }
 
-// get returns a channel with one free slot for a goroutine in Join to wait
-// on, from the free list if it has one.
-func (l joinSlots) get() chan struct{} {
+// get returns a joinWait with nobody waiting and an empty channel, from the
+// free list if it has one.
+func (l joinSlots) get() *joinWait {
 	select {
-	case c := <-l:
-		return c
+	case w := <-l:
+		return w
 	default:
-		return make(chan struct{}, 1)
+		return &joinWait{done: make(chan struct{}, 1)}
 	}
 }
 
-// joined is what a goroutine in Join does with the channel it waited on,
-// once woken: a channel that brought a token is empty again and is given
-// back; a closed one is left to the collector.
-func (l joinSlots) joined(c chan struct{}, token bool) {
+// joined is what a goroutine in Join does with the joinWait it waited on,
+// once woken: one whose channel brought a token is empty again and is
+// given back; a closed one is left to the collector.
+func (l joinSlots) joined(w *joinWait, token bool) {
 	if token {
-		l.free(c)
+		l.free(w)
 	}
 }
 
-// free gives back a channel from get once it is empty again.
-func (l joinSlots) free(c chan struct{}) {
+// free gives back a joinWait whose channel is empty again.
+func (l joinSlots) free(w *joinWait) {
+	w.waiting = 0
 	select {
-	case l <- c:
+	case l <- w:
 	default: // the free list is full: let the collector have it
 	}
 }
@@ -190,7 +194,7 @@ func (t *result[T]) output() (T, error) {
 	var zero T
 	switch t.end {
 	case endPanicked:
-		return zero, t.panicked
+		return zero, t.join.panicked
 	case endAborted:
 		return zero, ErrAborted
 	case endClosed:

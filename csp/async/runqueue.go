@@ -1,5 +1,7 @@
 package async
 
+import "slices"
+
 // The run queue holds the tasks that are scheduled and not yet taken: a
 // buffered channel of tasks, and an overflow list behind it.
 //
@@ -29,10 +31,13 @@ type runQueue struct {
 	overflowing chan struct{}
 }
 
-// runnable is a task as the run queue sees it.
+// runnable is a task as the run queue, and its stripe's pended list, see
+// it.
 type runnable interface {
 	Wake()
-	run(w *worker) // poll it: the caller took it from the run queue
+	run(w *worker)    // poll it: the caller took it from the run queue
+	dropAndComplete() // the caller owns it after dropIt (state.go)
+	hdr() *header
 }
 
 const (
@@ -48,18 +53,12 @@ func newRunQueue(capacity int) runQueue {
 	}
 }
 
-// push queues r and reports true, or reports false without queueing it if
-// the channel is full and stop is closed: nobody will take it. It never
-// blocks.
-func (q *runQueue) push(r runnable, stop chan struct{}) bool {
+// push queues r. It never blocks: a full channel sends r to the overflow
+// list.
+func (q *runQueue) push(r runnable) {
 	select {
 	case q.ch <- r:
-		return true
-	default:
-	}
-	select {
-	case <-stop:
-		return false
+		return
 	default:
 	}
 	if testHookOverflow != nil {
@@ -68,12 +67,17 @@ func (q *runQueue) push(r runnable, stop chan struct{}) bool {
 	q.overflowLock <- struct{}{}
 	q.overflow = append(q.overflow, r)
 	<-q.overflowLock
+	q.overflowed()
+}
+
+// overflowed leaves the token that says the overflow list holds tasks,
+// and nudges a taker to come and look. The caller has just added to it.
+func (q *runQueue) overflowed() {
 	select {
 	case q.overflowing <- struct{}{}:
 	default: // there already
 	}
 	q.nudge()
-	return true
 }
 
 // nudge drops a nil into the channel if it has room, to wake a taker that
@@ -130,4 +134,22 @@ func (q *runQueue) takeOverflow(local []runnable) ([]runnable, int) {
 		q.nudge() // let another taker share what is left
 	}
 	return local, n
+}
+
+// giveBack puts tasks that a taker moved from the overflow list and will
+// not poll back at the head of the list, in their order, for another
+// taker: a worker that stops, or a driver that stops driving for now.
+//
+// They most often go back into the places they were taken from, in O(k);
+// only a list emptied or compacted since makes room by moving the rest.
+func (q *runQueue) giveBack(rs []runnable) {
+	q.overflowLock <- struct{}{}
+	if k := len(rs); q.overflowHead >= k {
+		q.overflowHead -= k
+		copy(q.overflow[q.overflowHead:], rs)
+	} else {
+		q.overflow = slices.Insert(q.overflow, q.overflowHead, rs...)
+	}
+	<-q.overflowLock
+	q.overflowed()
 }

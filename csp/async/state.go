@@ -14,11 +14,11 @@ import "github.com/chansync/chansync/csp"
 //	notified   Wake                                 notified   leave
 //	scheduled  its poll returns Pending             idle       leave
 //	notified   its poll returns Pending             scheduled  pushIt (again)
-//	scheduled  Pending, but aborted                 scheduled  dropIt
-//	idle       Abort                                scheduled  dropIt
-//	scheduled  Abort (or notified)                  (same)     leave: its poller drops it
+//	scheduled  Pending, but aborted or abandoned    scheduled  dropIt
+//	idle       Abort, or Close abandons it          scheduled  dropIt
+//	scheduled  Abort (or notified)                  (same)     leave: whoever owns it drops it
 //	any        its poll returns Ready, or panics    complete   tell the joiners
-//	scheduled  dropped after Abort                  complete   tell the joiners
+//	scheduled  dropped after Abort or Close         complete   tell the joiners
 //	complete   anything                             complete   leave
 //
 // The one invariant every transition keeps: a task is in the run queue,
@@ -29,9 +29,10 @@ import "github.com/chansync/chansync/csp"
 // task only marks it notified), a wake that arrives during a poll is not
 // lost (notified makes the poller queue it again), nothing polls an idle
 // task (only its wakers hold it), and a complete task is never polled or
-// dropped again (wakes leave it as it is). A task that is aborted is
-// dropped by whoever owns it next: the aborter if it was idle, its poller
-// after the poll otherwise.
+// dropped again (wakes leave it as it is). A task that is aborted, or
+// abandoned by Close, is dropped by whoever owns it next: the aborter, or
+// Close, if it was idle; its poller after the poll; Close if it waits in
+// the run queue (shutdown.go).
 //
 // Each transition below is made with the stripe lock held and returns what
 // its caller does once the lock is released (task.go). None pushes, polls,
@@ -53,8 +54,8 @@ const (
 	// spurious poll, which futures tolerate.)
 	notified
 	// complete: the task returned Ready, panicked, was dropped after an
-	// Abort, or was refused. It is never polled again and wakes are
-	// ignored.
+	// Abort or a Close, or was refused. It is never polled again and
+	// wakes are ignored.
 	complete
 )
 
@@ -109,31 +110,47 @@ func (h *header) wakeLocked() then {
 	return leave
 }
 
-// pendingLocked is tokio's transition_to_idle, after a poll that returned
-// Pending. A task aborted meanwhile stays scheduled, so that no wake
-// queues it while the caller drops it.
-func (h *header) pendingLocked() then {
+// pendingLocked is tokio's transition_to_idle, after a poll of self that
+// returned Pending. A task aborted meanwhile, or on a stripe that Close
+// has abandoned, stays scheduled, so that no wake queues it while the
+// caller drops it. A task idle for the first time joins its stripe's
+// pended list, where Close finds it if it is still idle then.
+func (h *header) pendingLocked(s *stripe, self runnable) then {
 	switch {
-	case h.end != endNone:
+	case h.end != endNone || s.abandoned:
 		return dropIt
 	case h.state == notified:
 		h.state = scheduled
 		return pushIt
 	}
 	h.state = idle
+	if h.node == nil && s.dropOnClose {
+		s.pended.add(h, self)
+	}
 	return leave
 }
 
 // abortLocked is Abort's transition (tokio's transition_to_shutdown). An
 // idle task is dropped at once by the caller, and is marked scheduled
 // meanwhile so that no wake queues it; a queued or running one is dropped
-// by its poller after that poll (pendingLocked); a complete one keeps its
-// output.
+// by whoever owns it next (pendingLocked, or Close taking it off the run
+// queue); a complete one keeps its output.
 func (h *header) abortLocked() then {
 	if h.state == complete || h.end != endNone {
 		return leave
 	}
 	h.end = endAborted
+	if h.state != idle {
+		return leave
+	}
+	h.state = scheduled
+	return dropIt
+}
+
+// abandonLocked is Close's transition, for a task on a stripe it has
+// marked abandoned: an idle task is the caller's to drop, and is marked
+// scheduled meanwhile; any other is dropped by whoever owns it next.
+func (h *header) abandonLocked() then {
 	if h.state != idle {
 		return leave
 	}
@@ -149,16 +166,27 @@ func (h *header) completeLocked(s *stripe, how ending, pe *csp.PanicError) joine
 	if pe != nil {
 		how = endPanicked
 	}
-	h.state, h.end, h.panicked = complete, how, pe
+	h.state, h.end = complete, how
 	s.live--
-	j := joiners{done: h.done, waiting: h.waiting, task: h.joinWaker, drained: s.closing && s.live == 0}
-	h.done, h.waiting = nil, 0
+	if h.node != nil {
+		s.pended.remove(h)
+	}
+	j := joiners{join: h.join, task: h.joinWaker, drained: s.closing && s.live == 0}
+	h.join = nil
+	if pe != nil {
+		h.join = &joinWait{panicked: pe}
+	}
 	h.joinWaker.set(Waker{})
 	return j
 }
 
 // droppedLocked completes a task that its caller has just dropped after
-// dropIt: it ends aborted, or panicked if Drop panicked.
+// dropIt: it ends aborted if it was, and closed otherwise (Close abandoned
+// it), or panicked if Drop panicked.
 func (h *header) droppedLocked(s *stripe, pe *csp.PanicError) joiners {
-	return h.completeLocked(s, h.end, pe)
+	how := h.end
+	if how == endNone {
+		how = endClosed
+	}
+	return h.completeLocked(s, how, pe)
 }

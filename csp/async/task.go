@@ -31,24 +31,27 @@ type result[T any] struct {
 	out T
 }
 
-// header is the scheduling part of a task, guarded by its stripe lock but
-// for exec and stripe, which never change.
+// header is the scheduling part of a task, guarded by its stripe's lock
+// but for the stripe itself, which never changes. It is 48 bytes
+// (TestTaskHeaderSize): what only a task joined from goroutines, or one
+// that panicked, needs is in a joinWait of its own (joinhandle.go), and
+// its place on its stripe's pended list in a node of its own.
 type header struct {
-	exec      *Executor
+	stripe    *stripe // one of its executor's, chosen at random
 	state     taskState
-	stripe    uint8  // which of exec.stripes guards this task
-	end       ending // how it completed; before that, endAborted once aborted
-	waiting   uint32 // goroutines waiting in Join on done
-	panicked  *csp.PanicError
-	done      chan struct{} // what the goroutines in Join wait on, while any do
-	joinWaker Waker         // the task waiting in PollJoin, if any
+	end       ending      // how it completed; before that, endAborted once aborted
+	join      *joinWait   // the goroutines in Join, while any wait; its panic, once it panicked
+	joinWaker Waker       // the task waiting in PollJoin, if any
+	node      *pendedNode // its place on its stripe's pended list, with Config.DropOnClose (shutdown.go)
 }
+
+// exec is the executor the task was spawned on.
+func (h *header) exec() *Executor { return h.stripe.exec }
 
 // lock takes the task's stripe lock and returns the stripe.
 func (h *header) lock() *stripe {
-	s := &h.exec.stripes[h.stripe]
-	s.acquire()
-	return s
+	h.stripe.acquire()
+	return h.stripe
 }
 
 // Spawn wraps the future f in a task and queues it on e: tokio::spawn. It
@@ -75,8 +78,7 @@ func spawn[T any, F any, PF interface {
 }](e *Executor, name string, f F) JoinHandle[T] {
 	e.made()
 	t := &task[T, F, PF]{fut: f}
-	t.exec = e
-	t.stripe = uint8(rand.Uint32())
+	t.stripe = &e.stripes[uint8(rand.Uint32())]
 	s := t.lock()
 	next := t.spawnLocked(s)
 	s.release()
@@ -95,7 +97,7 @@ func spawn[T any, F any, PF interface {
 func (t *task[T, F, PF]) do(next then) {
 	switch next {
 	case pushIt:
-		t.exec.push(t)
+		t.exec().push(t)
 	case dropIt:
 		t.dropAndComplete()
 	}
@@ -133,10 +135,10 @@ func (t *task[T, F, PF]) run(w *worker) {
 		t.out = out
 		j := t.completeLocked(s, endReady, nil)
 		s.release()
-		j.tell(t.exec)
+		j.tell(t.exec())
 		return
 	}
-	next := t.pendingLocked()
+	next := t.pendingLocked(s, t)
 	s.release()
 	t.do(next)
 }
@@ -170,16 +172,16 @@ func (t *task[T, F, PF]) drop() (pe *csp.PanicError) {
 }
 
 // dropAndComplete drops a task that the caller owns after dropIt (see
-// state.go), and completes it as aborted.
+// state.go), and completes it: aborted, or closed.
 func (t *task[T, F, PF]) dropAndComplete() {
-	if r := &t.exec.rec; r.active() {
+	if r := &t.exec().rec; r.active() {
 		r.finish(t)
 	}
 	pe := t.drop()
 	s := t.lock()
 	j := t.droppedLocked(s, pe)
 	s.release()
-	j.tell(t.exec)
+	j.tell(t.exec())
 }
 
 // complete completes a task that did not return Ready, and tells its
@@ -188,7 +190,7 @@ func (t *task[T, F, PF]) complete(how ending, pe *csp.PanicError) {
 	s := t.lock()
 	j := t.completeLocked(s, how, pe)
 	s.release()
-	j.tell(t.exec)
+	j.tell(t.exec())
 }
 
 // abort implements JoinHandle.Abort.
@@ -201,20 +203,21 @@ func (t *task[T, F, PF]) abort() {
 
 // joiners is whom a completion must tell, once the stripe lock is released.
 type joiners struct {
-	done    chan struct{} // what the goroutines in Join wait on
-	waiting uint32        // how many do
-	task    Waker         // the task in PollJoin
-	drained bool          // the completion left a closing stripe with no live task
+	join    *joinWait // what the goroutines in Join wait on, if any do
+	task    Waker     // the task in PollJoin
+	drained bool      // the completion left a closing stripe with no live task
 }
 
 // tell wakes the joiners of a task that has just completed. It is called
 // with no lock held, since the joining task's wake takes a stripe lock.
 func (j joiners) tell(e *Executor) {
-	switch {
-	case j.waiting == 1:
-		j.done <- struct{}{} // its one slot is empty: nobody else sends on it
-	case j.waiting > 1:
-		close(j.done) // one token would wake only one of them
+	if w := j.join; w != nil {
+		switch {
+		case w.waiting == 1:
+			w.done <- struct{}{} // its one slot is empty: nobody else sends on it; the joiner gives w back
+		case w.waiting > 1:
+			close(w.done) // one token would wake only one of them
+		}
 	}
 	j.task.Wake()
 	if j.drained {

@@ -27,9 +27,10 @@ import (
 // harness also checks that no actor is polled after Ready, after Drop or
 // by two goroutines at once, that Drop runs once, only for an abandoned
 // task and never during a poll, and that no registration or timer is left
-// behind.
+// behind. TestCloseDropsWhatItAbandons runs the same rounds and closes the
+// executor in the middle of them (wakeup_close_test.go).
 func TestNoLostWakeUps(t *testing.T) {
-	runWakeupRounds(t, runWakeupRound)
+	runWakeupRounds(t, false, runWakeupRound)
 }
 
 // runWakeupRounds runs rounds of the harness with run on each of the
@@ -37,7 +38,11 @@ func TestNoLostWakeUps(t *testing.T) {
 // that wakes overflow it), and a current-thread executor driven by the
 // reactor, with a helper and alone. It runs two rounds of each;
 // ASYNC_WAKEUP_ROUNDS sets more for a soak.
-func runWakeupRounds(t *testing.T, run func(w *wakeupRound)) {
+//
+// With closing set, every executor drops what Close abandons
+// (Config.DropOnClose); otherwise every other round's does, so that the
+// rounds run with the pended list and without it.
+func runWakeupRounds(t *testing.T, closing bool, run func(w *wakeupRound)) {
 	rounds := 2
 	if s := os.Getenv("ASYNC_WAKEUP_ROUNDS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -58,7 +63,9 @@ func runWakeupRounds(t *testing.T, run func(w *wakeupRound)) {
 		t.Run(c.name, func(t *testing.T) {
 			for round := range rounds {
 				func() {
-					w := newWakeupRound(t, c.config, c.drive, uint64(round))
+					config := c.config
+					config.DropOnClose = closing || round%2 == 1
+					w := newWakeupRound(t, config, c.drive, uint64(round))
 					defer w.finish()
 					run(w)
 				}()

@@ -6,7 +6,8 @@ package async
 // This file holds the worker and its loops: the pool worker's, which parks
 // when the queue is empty; the helper's, which waits to be asked; and the
 // one they share, which polls what is queued (the driver runs it in
-// RunQueued).
+// RunQueued). Close takes what is left in the queue with a worker of its
+// own, to drop it (shutdown.go).
 type worker struct {
 	e     *Executor
 	cx    Context    // reused for every poll: a Context is valid only during Poll
@@ -79,7 +80,10 @@ func (c *currentThread) help() {
 
 // runQueued polls queued tasks until none is queued, or the executor
 // stops, or max of them have been polled (max < 0: no limit), and returns
-// how many it polled.
+// how many it polled. Tasks moved from the overflow list and not polled
+// are given back to it, so that w holds none once it returns: a driver may
+// not come back (RunOn returns, a reactor closes), and Close must find
+// them.
 func (w *worker) runQueued(max int) (polled int) {
 	for ; polled != max; polled++ {
 		r := w.tryNext()
@@ -88,15 +92,18 @@ func (w *worker) runQueued(max int) (polled int) {
 		}
 		r.run(w)
 	}
+	w.giveBack()
 	return polled
 }
 
 // tryNext returns the next task to poll without waiting, or nil when none
-// is queued or the executor stops.
+// is queued or the executor stops. A worker that sees the stop gives back
+// the tasks it moved from the overflow list, for Close to find.
 func (w *worker) tryNext() runnable {
 	for {
 		select {
 		case <-w.e.stop:
+			w.giveBack()
 			return nil
 		default:
 		}
@@ -109,7 +116,8 @@ func (w *worker) tryNext() runnable {
 // take makes one attempt at taking a queued task: from w.local first, then
 // (now and then) the overflow list, then the channel, then the overflow
 // list. It returns the task, or nil and whether to try again at once (it
-// took a nudge, or moved tasks from the overflow list to w.local).
+// took a nudge, or moved tasks from the overflow list to w.local). It
+// does not look at the stop: Close takes what is left with it.
 func (w *worker) take() (r runnable, again bool) {
 	if n := len(w.local); n > 0 {
 		r := w.local[0]
@@ -137,4 +145,14 @@ func (w *worker) takeOverflow() bool {
 	var n int
 	w.local, n = w.e.queue.takeOverflow(w.local)
 	return n > 0
+}
+
+// giveBack returns the tasks w moved from the overflow list and has not
+// polled to the head of that list.
+func (w *worker) giveBack() {
+	if len(w.local) > 0 {
+		w.e.queue.giveBack(w.local)
+		clear(w.local)
+		w.local = w.local[:0]
+	}
 }
