@@ -11,7 +11,7 @@
 //	future.go        Future, Dropper, Context, Waker, BlockOn          std::future::Future, std::task::{Context, Waker}, block_on
 //	task.go          a spawned task: Spawn, its poll, its drop         tokio::spawn, the task Cell and Harness
 //	state.go         a task's states, its transitions, their outcomes  tokio's task state (transition_to_*)
-//	joinhandle.go    JoinHandle, the channels Join waits on, JoinAll   tokio::task::JoinHandle, join_all
+//	joinhandle.go    JoinHandle, what Join waits on, JoinAll           tokio::task::JoinHandle, join_all
 //	executor.go      the Executor, its two forms, its task locks       tokio's runtime::Builder
 //	runqueue.go      the run queue and its overflow list               tokio's injection queue
 //	worker.go        the worker and its loops (pool, helpers)          tokio's multi-threaded scheduler
@@ -19,7 +19,7 @@
 //	shutdown.go      Shutdown, Close, DropOnClose's list and drops     Runtime::shutdown_timeout, OwnedTasks
 //	record.go        task records: Tasks, Events, SpawnNamed           tokio-console's task view (console-subscriber)
 //	lint.go          the lints that read them, the task list as text   tokio-console's lints
-//	trace.go         tasks and polls in a runtime/trace trace           tokio's tracing spans of tasks and polls
+//	trace.go         tasks and polls in a runtime/trace trace          tokio's tracing spans of tasks and polls
 //	timer.go         Timer, Timers, Sleep                              tokio::time::{sleep, Sleep}
 //	timerqueue.go    the locked timer heap both clocks share           tokio's timer wheel
 //	clock.go         ManualClock, the clock of tests                   tokio::time::pause, advance

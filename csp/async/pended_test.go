@@ -5,8 +5,12 @@ import (
 	"testing"
 )
 
-// fakeTask is a runnable with only a header, for the pended list's test.
-type fakeTask struct{ header }
+// fakeTask is a runnable with only a header and a number, for the tests
+// of the pended list and of the run queue.
+type fakeTask struct {
+	header
+	n int
+}
 
 func (*fakeTask) Wake()            {}
 func (*fakeTask) run(*worker)      {}
@@ -87,16 +91,6 @@ func TestPendedListHoldsItsTasks(t *testing.T) {
 	}
 }
 
-// orderTask is a runnable known by its number, for the run queue's test.
-type orderTask struct {
-	header
-	n int
-}
-
-func (*orderTask) Wake()            {}
-func (*orderTask) run(*worker)      {}
-func (*orderTask) dropAndComplete() {}
-
 // Tasks a taker moved from the overflow list and gives back go back at its
 // head, in their order, whether they fit in the places they were taken
 // from or the list was emptied or compacted since, so that the next taker
@@ -112,7 +106,7 @@ func TestGiveBackKeepsTheOverflowListInOrder(t *testing.T) {
 			switch rng.IntN(3) {
 			case 0:
 				for range rng.IntN(3 * overflowBatch) {
-					q.push(&orderTask{n: pushed})
+					q.push(&fakeTask{n: pushed})
 					pushed++
 				}
 			case 1:
@@ -121,7 +115,7 @@ func TestGiveBackKeepsTheOverflowListInOrder(t *testing.T) {
 				// Poll some of what was taken, give the rest back.
 				k := rng.IntN(len(local) + 1)
 				for _, r := range local[:k] {
-					if got := r.(*orderTask).n; got != next {
+					if got := r.(*fakeTask).n; got != next {
 						t.Fatalf("seed %d: polled task %d, want %d", seed, got, next)
 					}
 					next++
@@ -140,7 +134,7 @@ func TestGiveBackKeepsTheOverflowListInOrder(t *testing.T) {
 				break
 			}
 			for _, r := range local {
-				if got := r.(*orderTask).n; got != next {
+				if got := r.(*fakeTask).n; got != next {
 					t.Fatalf("seed %d: took task %d, want %d", seed, got, next)
 				}
 				next++
