@@ -81,9 +81,10 @@ func (s *Server) newReactorRuntime(ln net.Listener) (*reactorRuntime, error) {
 	}
 	// The reactor's goroutine polls the connections it wakes (tokio's
 	// current_thread runtime), so that a connection that becomes readable
-	// is served without a hand-off to another goroutine; helpers, one per
-	// other processor, join in when a turn wakes more than a few.
-	exec := async.NewExecutor(async.Config{Workers: async.NoWorkers, Helpers: runtime.GOMAXPROCS(0) - 1, Record: s.cfg.Executor != nil})
+	// is served without a hand-off to another goroutine; helpers, by
+	// default one per other processor, join in when a turn wakes more than
+	// a few.
+	exec := async.NewExecutor(async.Config{Workers: async.NoWorkers, Helpers: s.cfg.reactorHelpers(), Record: s.cfg.Executor != nil})
 	if s.cfg.Executor != nil {
 		s.cfg.Executor(exec)
 	}
@@ -93,6 +94,17 @@ func (s *Server) newReactorRuntime(ln net.Listener) (*reactorRuntime, error) {
 		return nil, err
 	}
 	return &reactorRuntime{s: s, exec: exec, reactor: r, ln: ln, listener: listener}, nil
+}
+
+// reactorHelpers is the count of helper goroutines Config.Helpers asks for.
+func (c Config) reactorHelpers() int {
+	switch c.Helpers {
+	case NoHelpers:
+		return 0
+	case 0:
+		return runtime.GOMAXPROCS(0) - 1
+	}
+	return c.Helpers
 }
 
 // A socket is a connection accepted in reactor mode: its file descriptor,

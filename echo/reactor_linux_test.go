@@ -2,6 +2,7 @@ package echo
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -266,5 +267,46 @@ func TestReactorConnWritesAFullSocketOnlyOnceWritable(t *testing.T) {
 				t.Fatal("over while echoing")
 			}
 		}
+	}
+}
+
+// Config.Helpers sets how many goroutines help the reactor's goroutine
+// poll: by default one per processor beyond the first, none with
+// NoHelpers, and as many as asked otherwise.
+func TestReactorHelpers(t *testing.T) {
+	for _, c := range []struct {
+		helpers, want int
+	}{
+		{0, runtime.GOMAXPROCS(0) - 1},
+		{NoHelpers, 0},
+		{3, 3},
+	} {
+		t.Run(fmt.Sprint(c.helpers), func(t *testing.T) {
+			before := helperGoroutines()
+			_, addr, _ := tcpServer(t, Config{Mode: ModeReactor, Helpers: c.helpers})
+			cl := dial(t, addr)
+			io.WriteString(cl, "x\n")
+			if got := string(readN(t, cl, 2)); got != "x\n" {
+				t.Fatalf("echo %q", got)
+			}
+			if got := helperGoroutines() - before; got != c.want {
+				t.Fatalf("Helpers %d: %d helper goroutines, want %d", c.helpers, got, c.want)
+			}
+		})
+	}
+	if _, err := (Config{Mode: ModeReactor, Helpers: -2}).withDefaults(); err == nil {
+		t.Fatal("Helpers -2 accepted")
+	}
+}
+
+// helperGoroutines counts the goroutines of executors' helpers.
+func helperGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "async.(*currentThread).help(")
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }

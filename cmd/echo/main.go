@@ -68,6 +68,7 @@ type flags struct {
 	debugAddr                *string
 	debugLatency, debugTasks *bool
 	maxLine, maxConns        *int
+	helpers                  *int
 	idle, line, write, drain *time.Duration
 	linger                   *time.Duration
 }
@@ -87,6 +88,8 @@ func newFlags() *flags {
 		drain:    fs.Duration("drain-timeout", 10*time.Second, "how long a graceful shutdown may take"),
 		linger:   fs.Duration("linger-timeout", echo.DefaultLingerTimeout, "how long a connection the server ends waits for its client to close"),
 		level:    fs.String("log-level", "info", "debug, info, warn or error"),
+		helpers: fs.Int("helpers", runtime.GOMAXPROCS(0)-1, "with -mode reactor, goroutines that help the reactor's goroutine poll when a turn wakes many connections "+
+			"(unless given, one per processor beyond the first); 0 for none: the least CPU per line, fewer lines a second at 50 connections when the clients share the processors"),
 		debugAddr: fs.String("debug-addr", "", "`HOST:PORT` to serve /metrics (Prometheus) and /debug/pprof/ on; none if empty. "+
 			"Keep it on loopback or a private network: profiles show the program's internals"),
 		debugLatency: fs.Bool("debug-latency", false, "with -debug-addr, also time each echo into the histogram echo_line_latency_seconds "+
@@ -103,6 +106,12 @@ type options struct {
 	debugAddr    string // "": no debug endpoint
 	debugLatency bool   // the endpoint's metrics include the latency histogram
 	debugTasks   bool   // the endpoint serves /debug/tasks
+}
+
+// set reports whether the command line gave the flag name.
+func set(fs *flag.FlagSet, name string) (given bool) {
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // parse reads the command line. After -h or -help it returns flag.ErrHelp
@@ -157,6 +166,19 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	case *f.debugTasks && echo.Mode(*f.mode) != echo.ModeReactor:
 		return options{}, usageError{"-debug-tasks needs -mode reactor: only reactor mode runs its connections as tasks"}
 	}
+	helpers := 0 // echo's default
+	if set(fs, "helpers") {
+		switch {
+		case echo.Mode(*f.mode) != echo.ModeReactor:
+			return options{}, usageError{"-helpers needs -mode reactor: only reactor mode has helpers"}
+		case *f.helpers < 0:
+			return options{}, usageError{"-helpers must not be negative"}
+		case *f.helpers == 0:
+			helpers = echo.NoHelpers
+		default:
+			helpers = *f.helpers
+		}
+	}
 	cfg := echo.Config{
 		Addr:          *f.addr,
 		Mode:          echo.Mode(*f.mode),
@@ -166,6 +188,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		LineTimeout:   *f.line,
 		WriteTimeout:  *f.write,
 		LingerTimeout: *f.linger,
+		Helpers:       helpers,
 		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})),
 	}
 	return options{cfg: cfg, drain: *f.drain, debugAddr: *f.debugAddr, debugLatency: *f.debugLatency, debugTasks: *f.debugTasks}, nil

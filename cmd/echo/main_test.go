@@ -48,8 +48,21 @@ func TestParse(t *testing.T) {
 	if err != nil || !opts.debugTasks {
 		t.Fatalf("-debug-tasks: %+v, %v", opts, err)
 	}
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"-mode", "reactor"}, 0},
+		{[]string{"-mode", "reactor", "-helpers", "0"}, echo.NoHelpers},
+		{[]string{"-mode", "reactor", "-helpers", "3"}, 3},
+	} {
+		if opts, err := parse(c.args, io.Discard); err != nil || opts.cfg.Helpers != c.want {
+			t.Errorf("parse(%q): Helpers %d, %v; want %d", c.args, opts.cfg.Helpers, err, c.want)
+		}
+	}
 	for _, args := range [][]string{{"-addr", "nocolon", "1"}, {"-1"}, {"65536"}, {"-write-timeout", "0s"}, {"-debug-addr", "9090"}, {"-debug-latency"},
-		{"-debug-tasks", "-mode", "reactor"}, {"-debug-addr", "127.0.0.1:9090", "-debug-tasks"}} {
+		{"-debug-tasks", "-mode", "reactor"}, {"-debug-addr", "127.0.0.1:9090", "-debug-tasks"},
+		{"-helpers", "0"}, {"-mode", "reactor", "-helpers", "-1"}} {
 		if _, err := parse(args, io.Discard); err == nil {
 			t.Errorf("parse(%q) accepted bad input", args)
 		}
