@@ -108,12 +108,6 @@ type options struct {
 	debugTasks   bool   // the endpoint serves /debug/tasks
 }
 
-// set reports whether the command line gave the flag name.
-func set(fs *flag.FlagSet, name string) (given bool) {
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
-}
-
 // parse reads the command line. After -h or -help it returns flag.ErrHelp
 // for run to print the usage.
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -167,7 +161,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return options{}, usageError{"-debug-tasks needs -mode reactor: only reactor mode runs its connections as tasks"}
 	}
 	helpers := 0 // echo's default
-	if set(fs, "helpers") {
+	if f.cmd.Given("helpers") {
 		switch {
 		case echo.Mode(*f.mode) != echo.ModeReactor:
 			return options{}, usageError{"-helpers needs -mode reactor: only reactor mode has helpers"}

@@ -42,11 +42,11 @@ type Executor struct {
 
 	stopping // shutdown.go
 
-	joinSlots joinSlots // free list of the channels Join waits on (joinhandle.go)
+	joinSlots joinSlots // free list of what goroutines in Join wait on (joinhandle.go)
 
 	rec recorder // the tasks' records, when asked for (record.go)
 
-	dropOnClose bool // Config.DropOnClose: Close drops what it abandons (shutdown.go)
+	dropOnClose bool // Config.DropOnClose: the stripes keep pended lists, and Close drops what it abandons (shutdown.go)
 }
 
 const stripes = 256
@@ -61,9 +61,7 @@ type stripe struct {
 	pended    pendedList // those of them that may be idle (shutdown.go)
 	closing   bool       // Shutdown or Close began: Spawn refuses new tasks
 	abandoned bool       // Close gave up on them: none becomes idle again
-
-	dropOnClose bool // Config.DropOnClose: the pended list is kept
-	_           [64 - 35]byte
+	_         [64 - 34]byte
 }
 
 func (s *stripe) acquire() { s.lock <- struct{}{} }
@@ -121,7 +119,6 @@ func NewExecutor(c Config) *Executor {
 	for i := range e.stripes {
 		e.stripes[i].lock = make(chan struct{}, 1)
 		e.stripes[i].exec = e
-		e.stripes[i].dropOnClose = c.DropOnClose
 	}
 	goroutines := 0
 	switch {

@@ -124,7 +124,7 @@ func (h *header) pendingLocked(s *stripe, self runnable) then {
 		return pushIt
 	}
 	h.state = idle
-	if h.node == nil && s.dropOnClose {
+	if h.node == nil && s.exec.dropOnClose {
 		s.pended.add(h, self)
 	}
 	return leave
