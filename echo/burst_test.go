@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"testing"
 	"time"
 )
@@ -12,6 +13,17 @@ import (
 // the reactor collects from epoll (256), so that a burst only completes if
 // every readiness reaches its connection, whatever turn it falls in.
 const burstConns = 2000
+
+// forBurstModes runs test in every mode that serves clients at once, and
+// once more in reactor mode with a helper polling beside the reactor's
+// goroutine (Config.Helpers), so that the helpers meet the same loads.
+func forBurstModes(t *testing.T, cfg Config, test func(t *testing.T, cfg Config)) {
+	forModes(t, modesExcept(ModeSequential), cfg, test)
+	if slices.Contains(testModes, ModeReactor) {
+		cfg.Mode, cfg.Helpers = ModeReactor, 1
+		t.Run("reactor-helper", func(t *testing.T) { test(t, cfg) })
+	}
+}
 
 // dialBurst opens n connections to addr as fast as it can, before any of
 // them sends a byte.
@@ -98,7 +110,7 @@ func (l *logStall) free() {
 // connection whose readiness was lost. The idle timeout is far beyond the
 // test's bound, so only readiness can get a line echoed in time.
 func TestBurstEveryLineEchoed(t *testing.T) {
-	forModes(t, modesExcept(ModeSequential), Config{MaxConns: 2 * burstConns, IdleTimeout: time.Hour}, func(t *testing.T, cfg Config) {
+	forBurstModes(t, Config{MaxConns: 2 * burstConns, IdleTimeout: time.Hour}, func(t *testing.T, cfg Config) {
 		_, addr, _ := tcpServer(t, cfg)
 		conns := dialBurst(t, addr, burstConns)
 		for i, c := range conns {
@@ -131,7 +143,7 @@ func TestBurstEveryLineEchoed(t *testing.T) {
 func TestNonReadersCutAtTheWriteTimeout(t *testing.T) {
 	const clients = 20
 	const writeTimeout = 2 * time.Second
-	forModes(t, modesExcept(ModeSequential), Config{WriteTimeout: writeTimeout, IdleTimeout: time.Hour}, func(t *testing.T, cfg Config) {
+	forBurstModes(t, Config{WriteTimeout: writeTimeout, IdleTimeout: time.Hour}, func(t *testing.T, cfg Config) {
 		_, addr, book := tcpServer(t, cfg)
 		type cut struct {
 			stalled time.Duration // from the last write that completed to the cut
@@ -179,7 +191,7 @@ func TestNonReadersCutAtTheWriteTimeout(t *testing.T) {
 // (CLOSE_WAIT) until a timeout. The idle timeout is an hour, so only the
 // hang-up's readiness can end a connection within the test's bound.
 func TestBurstOfClosesClosesEverySocket(t *testing.T) {
-	forModes(t, modesExcept(ModeSequential), Config{MaxConns: 2 * burstConns, IdleTimeout: time.Hour}, func(t *testing.T, cfg Config) {
+	forBurstModes(t, Config{MaxConns: 2 * burstConns, IdleTimeout: time.Hour}, func(t *testing.T, cfg Config) {
 		_, addr, book, stall := stallingServer(t, cfg)
 		// Each connection echoes its line before the next is opened, so
 		// the burst is the closes alone.
@@ -215,7 +227,7 @@ func TestBurstOfClosesClosesEverySocket(t *testing.T) {
 func TestShutdownWithAThousandActiveClients(t *testing.T) {
 	const clients = 1000
 	const linger = 30 * time.Second
-	forModes(t, modesExcept(ModeSequential), Config{MaxConns: 2 * clients, LingerTimeout: linger}, func(t *testing.T, cfg Config) {
+	forBurstModes(t, Config{MaxConns: 2 * clients, LingerTimeout: linger}, func(t *testing.T, cfg Config) {
 		srv, addr, _, stall := stallingServer(t, cfg)
 		conns := dialBurst(t, addr, clients)
 		type result struct {

@@ -86,17 +86,14 @@ type Config struct {
 	Executor func(*async.Executor)
 	// Helpers is, in reactor mode, how many goroutines help the reactor's
 	// goroutine poll the connections when one of its turns wakes more than
-	// a few (async.Config.Helpers). Default one per processor beyond the
-	// first, runtime.GOMAXPROCS(0) - 1. NoHelpers leaves the reactor's
-	// goroutine alone: the least CPU per line and a lower p99, for fewer
-	// lines a second at 50 connections when the clients share the
-	// processors (docs/2-echo.md gives the figures). Other modes ignore it.
+	// a few (async.Config.Helpers). Default none: the reactor's goroutine
+	// polls every connection, as tokio's current_thread runtime does, for
+	// the least CPU per line and the lowest p99. A helper buys lines a
+	// second only where one processor is not enough for the server, at
+	// 1.1-1.3x the CPU per line (docs/2-echo.md gives the figures). Other
+	// modes ignore it.
 	Helpers int
 }
-
-// NoHelpers, as Config.Helpers, has the reactor's goroutine poll every
-// connection alone.
-const NoHelpers = -1
 
 const (
 	DefaultAddr          = "127.0.0.1:50000"
@@ -137,8 +134,8 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("echo: %s must not be negative", f.name)
 		}
 	}
-	if c.Helpers < NoHelpers {
-		return c, fmt.Errorf("echo: Helpers must be NoHelpers, 0 (the default) or positive, not %d", c.Helpers)
+	if c.Helpers < 0 {
+		return c, fmt.Errorf("echo: Helpers must not be negative, not %d", c.Helpers)
 	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr

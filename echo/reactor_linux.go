@@ -7,7 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
+
 	"syscall"
 
 	"github.com/chansync/chansync/csp/async"
@@ -27,7 +27,8 @@ import (
 // The serve loop is the same select loop as in the other modes; what its
 // runner starts per connection is a task (rconn, rconn_linux.go) instead of
 // a goroutine. The executor has no workers: the reactor's goroutine polls
-// the tasks it wakes (helpers join in when a turn wakes many).
+// the tasks it wakes (Config.Helpers adds goroutines that join in when a
+// turn wakes many).
 
 // reactorSupported reports nil: Linux has epoll.
 func reactorSupported() error { return nil }
@@ -81,10 +82,9 @@ func (s *Server) newReactorRuntime(ln net.Listener) (*reactorRuntime, error) {
 	}
 	// The reactor's goroutine polls the connections it wakes (tokio's
 	// current_thread runtime), so that a connection that becomes readable
-	// is served without a hand-off to another goroutine; helpers, by
-	// default one per other processor, join in when a turn wakes more than
-	// a few.
-	exec := async.NewExecutor(async.Config{Workers: async.NoWorkers, Helpers: s.cfg.reactorHelpers(), Record: s.cfg.Executor != nil})
+	// is served without a hand-off to another goroutine; helpers, if the
+	// configuration asks for any, join in when a turn wakes more than a few.
+	exec := async.NewExecutor(async.Config{Workers: async.NoWorkers, Helpers: s.cfg.Helpers, Record: s.cfg.Executor != nil})
 	if s.cfg.Executor != nil {
 		s.cfg.Executor(exec)
 	}
@@ -94,17 +94,6 @@ func (s *Server) newReactorRuntime(ln net.Listener) (*reactorRuntime, error) {
 		return nil, err
 	}
 	return &reactorRuntime{s: s, exec: exec, reactor: r, ln: ln, listener: listener}, nil
-}
-
-// reactorHelpers is the count of helper goroutines Config.Helpers asks for.
-func (c Config) reactorHelpers() int {
-	switch c.Helpers {
-	case NoHelpers:
-		return 0
-	case 0:
-		return runtime.GOMAXPROCS(0) - 1
-	}
-	return c.Helpers
 }
 
 // A socket is a connection accepted in reactor mode: its file descriptor,

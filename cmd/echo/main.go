@@ -88,8 +88,8 @@ func newFlags() *flags {
 		drain:    fs.Duration("drain-timeout", 10*time.Second, "how long a graceful shutdown may take"),
 		linger:   fs.Duration("linger-timeout", echo.DefaultLingerTimeout, "how long a connection the server ends waits for its client to close"),
 		level:    fs.String("log-level", "info", "debug, info, warn or error"),
-		helpers: fs.Int("helpers", runtime.GOMAXPROCS(0)-1, "with -mode reactor, goroutines that help the reactor's goroutine poll when a turn wakes many connections "+
-			"(unless given, one per processor beyond the first); 0 for none: the least CPU per line, fewer lines a second at 50 connections when the clients share the processors"),
+		helpers: fs.Int("helpers", 0, "with -mode reactor, goroutines that help the reactor's goroutine poll when a turn wakes many connections: "+
+			"more lines a second where one processor is not enough for the server, for more CPU per line"),
 		debugAddr: fs.String("debug-addr", "", "`HOST:PORT` to serve /metrics (Prometheus) and /debug/pprof/ on; none if empty. "+
 			"Keep it on loopback or a private network: profiles show the program's internals"),
 		debugLatency: fs.Bool("debug-latency", false, "with -debug-addr, also time each echo into the histogram echo_line_latency_seconds "+
@@ -160,17 +160,12 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	case *f.debugTasks && echo.Mode(*f.mode) != echo.ModeReactor:
 		return options{}, usageError{"-debug-tasks needs -mode reactor: only reactor mode runs its connections as tasks"}
 	}
-	helpers := 0 // echo's default
 	if f.cmd.Given("helpers") {
 		switch {
 		case echo.Mode(*f.mode) != echo.ModeReactor:
 			return options{}, usageError{"-helpers needs -mode reactor: only reactor mode has helpers"}
 		case *f.helpers < 0:
 			return options{}, usageError{"-helpers must not be negative"}
-		case *f.helpers == 0:
-			helpers = echo.NoHelpers
-		default:
-			helpers = *f.helpers
 		}
 	}
 	cfg := echo.Config{
@@ -182,7 +177,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		LineTimeout:   *f.line,
 		WriteTimeout:  *f.write,
 		LingerTimeout: *f.linger,
-		Helpers:       helpers,
+		Helpers:       *f.helpers,
 		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})),
 	}
 	return options{cfg: cfg, drain: *f.drain, debugAddr: *f.debugAddr, debugLatency: *f.debugLatency, debugTasks: *f.debugTasks}, nil

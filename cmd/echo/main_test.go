@@ -53,7 +53,7 @@ func TestParse(t *testing.T) {
 		want int
 	}{
 		{[]string{"-mode", "reactor"}, 0},
-		{[]string{"-mode", "reactor", "-helpers", "0"}, echo.NoHelpers},
+		{[]string{"-mode", "reactor", "-helpers", "0"}, 0},
 		{[]string{"-mode", "reactor", "-helpers", "3"}, 3},
 	} {
 		if opts, err := parse(c.args, io.Discard); err != nil || opts.cfg.Helpers != c.want {
