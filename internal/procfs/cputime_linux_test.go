@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -61,30 +60,15 @@ func burn(d time.Duration) time.Duration {
 // reading and its exited thread's time are in it, and /proc/PID/stat,
 // read independently, gives the same total to within its clock ticks.
 func TestCPUTimeOfAnotherProcess(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), burnEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
+	c := startChild(t, burnEnv+"=1")
 	var dead, own time.Duration
-	_, scanErr := fmt.Fscan(stdout, &dead, &own)
+	_, scanErr := fmt.Fscan(c.out, &dead, &own)
 
 	// The child now waits on its standard input and uses no CPU.
-	got, err := CPUTime(pid)
-	ticks, statErr := statTicks(pid)
+	got, err := CPUTime(c.pid)
+	ticks, statErr := statTicks(c.pid)
 	self, selfErr := CPUTime(Self)
-	stdin.Close()
-	if werr := cmd.Wait(); werr != nil || scanErr != nil {
+	if werr := c.stop(); werr != nil || scanErr != nil {
 		t.Fatalf("child: %v; its line: %v", werr, scanErr)
 	}
 	if err != nil || statErr != nil || selfErr != nil {
@@ -97,15 +81,15 @@ func TestCPUTimeOfAnotherProcess(t *testing.T) {
 	fromStat := time.Duration(ticks) * tick
 	// utime and stime are each cut down to whole ticks.
 	if fromStat > got+tick || fromStat < got-3*tick {
-		t.Errorf("CPUTime(child) = %v, but its /proc/%d/stat says %v (%d ticks of %v)", got, pid, fromStat, ticks, tick)
+		t.Errorf("CPUTime(child) = %v, but its /proc/%d/stat says %v (%d ticks of %v)", got, c.pid, fromStat, ticks, tick)
 	}
 	if self <= 0 || self > got+time.Hour {
 		t.Errorf("CPUTime(Self) = %v", self)
 	}
 
 	// The child is gone, and so is its clock.
-	if _, err := CPUTime(pid); !errors.Is(err, unix.ESRCH) || err.Error() != "process "+strconv.Itoa(pid)+": no such process" {
-		t.Errorf("CPUTime of an exited, reaped child = %v; want process %d: no such process", err, pid)
+	if _, err := CPUTime(c.pid); !errors.Is(err, unix.ESRCH) || err.Error() != "process "+strconv.Itoa(c.pid)+": no such process" {
+		t.Errorf("CPUTime of an exited, reaped child = %v; want process %d: no such process", err, c.pid)
 	}
 }
 

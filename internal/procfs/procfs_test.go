@@ -12,6 +12,7 @@ import (
 
 func TestMain(m *testing.M) {
 	becomeBurner()
+	becomeSpinner()
 	goleak.VerifyTestMain(m)
 }
 
