@@ -6,17 +6,27 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"math"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/chansync/chansync/internal/baseline"
+	"github.com/chansync/chansync/internal/procfs"
 )
 
 // -server-pid reads the CPU time of the server it names: a server child
 // under load used some for every line, one left idle next to it far less.
+// It reads how long the server's threads waited for a processor too: a
+// figure that the server's own readings, taken just before and after the
+// run, hold between them.
 func TestServerPIDMeasuresTheServer(t *testing.T) {
 	ctx := context.Background()
 	loaded, addr, err := startServer(ctx, "goroutine")
@@ -34,8 +44,16 @@ func TestServerPIDMeasuresTheServer(t *testing.T) {
 		t.Helper()
 		var out, errb bytes.Buffer
 		args := []string{"-addr", addr, "-server-pid", strconv.Itoa(pid), "-c", "4", "-n", "4000", "-json"}
+		before, err := procfs.RunQueueWait(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if code := run(args, &out, &errb, noInterrupts); code != 0 {
 			t.Fatalf("%q: exit %d: %s", args, code, errb.String())
+		}
+		after, err := procfs.RunQueueWait(pid)
+		if err != nil {
+			t.Fatal(err)
 		}
 		var res result
 		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
@@ -43,6 +61,14 @@ func TestServerPIDMeasuresTheServer(t *testing.T) {
 		}
 		if res.ServerPID != pid || res.Lines != 4000 || len(res.Errors) != 0 {
 			t.Fatalf("result %+v; want the server pid %d, 4000 lines, no errors", res, pid)
+		}
+		// A goroutine-mode server's threads never exit, so the run's wait
+		// is at most what the server's grew by between readings around it.
+		if !strings.Contains(out.String(), `"server_runqueue_wait_seconds": `) || res.ServerRunQueueWait == nil {
+			t.Fatalf("no server_runqueue_wait_seconds in %s", out.String())
+		}
+		if waited := *res.ServerRunQueueWait; waited < 0 || waited > (after-before).Seconds() {
+			t.Errorf("the server waited %vs for a processor over the run, but %v between readings around the run", waited, after-before)
 		}
 		return res
 	}
@@ -61,8 +87,8 @@ func TestServerPIDMeasuresTheServer(t *testing.T) {
 	if code := run([]string{"-addr", addr, "-server-pid", strconv.Itoa(loaded.PID()), "-c", "2", "-n", "200"}, &out, &errb, noInterrupts); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if want := "server CPU (pid " + strconv.Itoa(loaded.PID()) + "): "; !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "µs per line\n") {
-		t.Errorf("report lacks %q ... µs per line:\n%s", want, out.String())
+	if want := regexp.MustCompile(`\nserver CPU \(pid ` + strconv.Itoa(loaded.PID()) + `\): [0-9.]+s, [0-9.]+µs per line; its threads waited [0-9.]+s for a processor \([0-9.]+s per second of the run\)\n`); !want.MatchString(out.String()) {
+		t.Errorf("report lacks a line matching %s:\n%s", want, out.String())
 	}
 }
 
@@ -102,6 +128,48 @@ func TestServerCPUOfAServerThatIsGone(t *testing.T) {
 	cpu.stop(&res)
 	if want := "server CPU: process " + strconv.Itoa(pid) + ": no such process"; res.Errors[want] != 1 || res.ServerCPUSeconds != 0 || res.ServerCPUPerLine != 0 {
 		t.Errorf("result %+v; want the error %q and no CPU figure", res, want)
+	}
+	if want := "server run-queue wait: process " + strconv.Itoa(pid) + ": no such process"; res.Errors[want] != 1 || res.ServerRunQueueWait != nil || len(res.Errors) != 2 {
+		t.Errorf("result %+v; want the error %q too, and no wait", res, want)
+	}
+}
+
+// The wait over a run is the difference of its two readings, left out
+// where the kernel keeps none or where it fell (threads exited); a
+// failed reading is an error.
+func TestServerWaitFromItsReadings(t *testing.T) {
+	failed := fmt.Errorf("process 7: %w", syscall.ESRCH)
+	unsupported := fmt.Errorf("this kernel keeps no run-queue waits: %w", errors.ErrUnsupported)
+	for _, tc := range []struct {
+		name             string
+		start, end       time.Duration
+		startErr, endErr error
+		want             float64 // -1: no figure
+		wantErr          string
+	}{
+		{name: "grown", start: 2 * time.Second, end: 2500 * time.Millisecond, want: 0.5},
+		{name: "unchanged", start: time.Second, end: time.Second, want: 0},
+		{name: "fallen", start: 3 * time.Second, end: time.Second, want: -1},
+		{name: "unsupported", startErr: unsupported, endErr: unsupported, want: -1},
+		{name: "failed at the start", startErr: failed, end: time.Second, want: -1, wantErr: "server run-queue wait: process 7: no such process"},
+		{name: "failed at the end", start: time.Second, endErr: failed, want: -1, wantErr: "server run-queue wait: process 7: no such process"},
+	} {
+		res := result{Errors: map[string]int64{}}
+		cpuReading{pid: 7, waitStart: tc.start, waitErr: tc.startErr}.putWait(&res, tc.end, tc.endErr)
+		switch {
+		case tc.want < 0 && res.ServerRunQueueWait != nil:
+			t.Errorf("%s: wait %v; want none", tc.name, *res.ServerRunQueueWait)
+		case tc.want >= 0 && (res.ServerRunQueueWait == nil || *res.ServerRunQueueWait != tc.want):
+			t.Errorf("%s: wait %v; want %v", tc.name, res.ServerRunQueueWait, tc.want)
+		}
+		if want := map[string]int64{}; tc.wantErr != "" {
+			want[tc.wantErr] = 1
+			if !maps.Equal(res.Errors, want) {
+				t.Errorf("%s: errors %v; want %v", tc.name, res.Errors, want)
+			}
+		} else if len(res.Errors) != 0 {
+			t.Errorf("%s: errors %v; want none", tc.name, res.Errors)
+		}
 	}
 }
 

@@ -60,6 +60,12 @@ type result struct {
 	ServerPID        int     `json:"server_pid,omitempty"`
 	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
 	ServerCPUPerLine float64 `json:"server_cpu_us_per_line,omitempty"`
+	// ServerRunQueueWait is how long the server's threads waited over the
+	// run, runnable, for a processor (procfs.RunQueueWait), summed over
+	// its threads, in seconds; nil where it was not measured, and where
+	// threads that exited during the run took more wait with them than
+	// the others gained, which left the difference negative.
+	ServerRunQueueWait *float64 `json:"server_runqueue_wait_seconds,omitempty"`
 	// Latency is the distribution the percentiles above are read from.
 	Latency []latencyPoint `json:"-"`
 }
@@ -129,30 +135,36 @@ func runLoad(ctx context.Context, cfg loadConfig) result {
 	return res
 }
 
-// A cpuReading is the server's CPU time at the start of a run.
+// A cpuReading is the server's CPU time, and how long its threads have
+// waited for a processor, at the start of a run.
 type cpuReading struct {
-	pid   int // 0 where it is not measured
-	start time.Duration
-	err   error
+	pid       int // 0 where it is not measured
+	start     time.Duration
+	err       error
+	waitStart time.Duration
+	waitErr   error
 }
 
 func startCPU(pid int) cpuReading {
 	r := cpuReading{pid: pid}
 	if pid != 0 {
 		r.start, r.err = procfs.CPUTime(pid)
+		r.waitStart, r.waitErr = procfs.RunQueueWait(pid)
 	}
 	return r
 }
 
-// stop reads the server's CPU time again and puts what it used since the
-// start in res, per line once res.Lines is counted. A failed reading is
-// one of the run's errors.
+// stop reads the server's CPU time and wait again and puts what they grew
+// by since the start in res, the CPU time per line once res.Lines is
+// counted. A failed reading is one of the run's errors.
 func (r cpuReading) stop(res *result) {
 	if r.pid == 0 {
 		return
 	}
 	res.ServerPID = r.pid
 	end, err := procfs.CPUTime(r.pid)
+	waitEnd, waitErr := procfs.RunQueueWait(r.pid)
+	r.putWait(res, waitEnd, waitErr)
 	if err = cmp.Or(r.err, err); err != nil {
 		res.Errors["server CPU: "+err.Error()]++
 		return
@@ -160,6 +172,23 @@ func (r cpuReading) stop(res *result) {
 	res.ServerCPUSeconds = (end - r.start).Seconds()
 	if res.Lines > 0 {
 		res.ServerCPUPerLine = res.ServerCPUSeconds * 1e6 / float64(res.Lines)
+	}
+}
+
+// putWait puts in res how long the server's threads waited for a
+// processor since the start, given the reading at the end: nothing where
+// the kernel keeps no such figure, or where the difference came out
+// negative (threads that exited took their wait with them); an error
+// where a reading failed.
+func (r cpuReading) putWait(res *result, end time.Duration, err error) {
+	err = cmp.Or(r.waitErr, err)
+	switch waited := end - r.waitStart; {
+	case errors.Is(err, errors.ErrUnsupported):
+	case err != nil:
+		res.Errors["server run-queue wait: "+err.Error()]++
+	case waited >= 0:
+		seconds := waited.Seconds()
+		res.ServerRunQueueWait = &seconds
 	}
 }
 

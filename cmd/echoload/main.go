@@ -26,7 +26,15 @@
 // process: the process's CPU time, user and system over all its threads,
 // is read at the start and the end of the run (in nanoseconds, from its
 // CPU-time clock; Linux only) and reported in all and per echoed line.
-// -compare measures every server it starts in the same way.
+// So is how long the server's threads waited, runnable, for a processor
+// (the sum of their run-queue waits in /proc/PID/task/*/schedstat): where
+// the load generator and the server share the processors, it is time the
+// client's threads, or anything else running, held them, and a large wait
+// says that the server's lines/s measure the sharing as much as the
+// server. The kernel
+// keeps the wait per thread, so a server thread that exits during the run
+// takes its wait with it. -compare measures every server it starts in the
+// same way.
 //
 // Before the load starts, one connection is dialled to check that a server
 // listens: if none does, echoload says so in one line and exits 1. SIGINT
@@ -97,11 +105,12 @@ const synopsis = `usage:
 
 A load run reports lines/s, MB/s, latency percentiles, the connections
 served and errors by kind, and with -server-pid the server's CPU time per
-echoed line. If nothing listens at -addr, or no process has the pid, it
-says so in one line and exits 1. Ctrl-C (SIGINT) or SIGTERM stops a load
-run and prints the report of what ran so far, marked as interrupted; the
-exit status is then 130 (SIGINT) or 143 (SIGTERM). -idle holds its
-connections until interrupted and then exits 0.
+echoed line and how long its threads waited for a processor. If nothing
+listens at -addr, or no process has the pid, it says so in one line and
+exits 1. Ctrl-C (SIGINT) or SIGTERM stops a load run and prints the
+report of what ran so far, marked as interrupted; the exit status is then
+130 (SIGINT) or 143 (SIGTERM). -idle holds its connections until
+interrupted and then exits 0.
 
 -compare runs chansync's server (each mode) and a minimal baseline, each in
 a fresh child process on loopback, at 1, 50 and 1000 connections, and
@@ -121,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer, interrupts interrupts) int {
 	size := fs.Int("size", 64, "line length in bytes, its newline included")
 	pipeline := fs.Int("pipeline", 1, "lines in flight per connection")
 	client := fs.String("client", clientGoroutine, "how each connection is driven: goroutine (net.Conn, Go's netpoller) or thread (an OS thread of its own, blocking system calls; Linux)")
-	serverPID := fs.Int("server-pid", 0, "the server's process id: measure its CPU time per echoed line (Linux)")
+	serverPID := fs.Int("server-pid", 0, "the server's process id: measure its CPU time per echoed line, and how long its threads waited for a processor (Linux)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	asJSON := fs.Bool("json", false, "print the result as JSON (and no progress bar)")
 	idle := fs.Int("idle", 0, "open this many idle connections (one line each) and hold them until interrupted")
@@ -339,6 +348,12 @@ func printResult(w io.Writer, r result) {
 		fmt.Fprintf(w, "server CPU (pid %d): %.3fs", r.ServerPID, r.ServerCPUSeconds)
 		if r.Lines > 0 {
 			fmt.Fprintf(w, ", %s per line", cpuText(r.ServerCPUPerLine))
+		}
+		if r.ServerRunQueueWait != nil {
+			fmt.Fprintf(w, "; its threads waited %.3fs for a processor", *r.ServerRunQueueWait)
+			if r.Seconds > 0 {
+				fmt.Fprintf(w, " (%.2fs per second of the run)", *r.ServerRunQueueWait/r.Seconds)
+			}
 		}
 		fmt.Fprintln(w)
 	}
