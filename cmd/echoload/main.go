@@ -31,10 +31,9 @@
 // the load generator and the server share the processors, it is time the
 // client's threads, or anything else running, held them, and a large wait
 // says that the server's lines/s measure the sharing as much as the
-// server. The kernel
-// keeps the wait per thread, so a server thread that exits during the run
-// takes its wait with it. -compare measures every server it starts in the
-// same way.
+// server. The kernel keeps the wait per thread, so a server thread that
+// exits during the run takes its wait with it. -compare measures every
+// server it starts in the same way.
 //
 // Before the load starts, one connection is dialled to check that a server
 // listens: if none does, echoload says so in one line and exits 1. SIGINT
