@@ -21,10 +21,11 @@ import "runtime"
 //
 // A task's scheduling state needs mutual exclusion, and without atomics
 // that is a lock channel. One channel per task would cost an allocation
-// and about 100 bytes, so tasks share 256 lock channels instead, each task
-// given one at random when it is spawned (striped locks). Each stripe also
-// counts its live tasks, which is how Shutdown knows when all are done, and
-// lists those that may be idle, which is how Close finds them to drop them.
+// and about 100 bytes, so tasks share 256 lock channels instead (striped
+// locks), each task given the one its address picks (stripeOf). Each
+// stripe also counts its live tasks, which is how Shutdown knows when all
+// are done, and lists those that may be idle, which is how Close finds
+// them to drop them.
 //
 // No lock is held while a task is pushed, polled, dropped or woken, or
 // while a joiner is told: each of those may take a stripe lock of its own,
@@ -50,6 +51,19 @@ type Executor struct {
 }
 
 const stripes = 256
+
+// stripeOf is the stripe of the task at address p: the address divided by
+// 1 KiB, modulo 256. Tasks spawned one after another by one goroutine are
+// allocated side by side, so runs of them (16 tasks of 64 bytes) share a
+// stripe, while tasks spawned elsewhere, or later, spread over all 256.
+// Each lock round trip on a stripe's channel then finds its cache line
+// where the last one left it far more often than with a stripe drawn at
+// random: a goroutine spawning many tasks takes the same lock again and
+// again, and a worker completing them in order does the same on its own
+// processor. The address is only hashed, never turned back into a pointer.
+func (e *Executor) stripeOf(p uintptr) *stripe {
+	return &e.stripes[uint8(p>>10)]
+}
 
 // A stripe is one of the executor's task locks, padded to its own cache
 // line so that two goroutines locking neighbouring stripes do not share

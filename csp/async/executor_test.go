@@ -334,3 +334,29 @@ func TestTaskHeaderSize(t *testing.T) {
 		t.Errorf("stripe is %d bytes, want 64", n)
 	}
 }
+
+// Tasks spawned one after another share a stripe in runs, so that the
+// spawner and the worker that completes them in order find each stripe
+// lock in their own cache, yet many tasks spread over most of the 256
+// stripes, so that tasks spawned apart rarely wait for each other's lock.
+func TestStripesFollowSpawnOrderAndSpread(t *testing.T) {
+	e := NewExecutor(Config{Workers: NoWorkers})
+	defer e.Close()
+	const n = 4096
+	used := make(map[*stripe]bool)
+	var prev *stripe
+	shared := 0
+	for range n {
+		s := Spawn[int](e, ready{}).t.hdr().stripe
+		if s == prev {
+			shared++
+		}
+		used[s], prev = true, s
+	}
+	if shared < n/2 {
+		t.Errorf("%d of %d tasks spawned in a row share the stripe of the one before, want at least half", shared, n-1)
+	}
+	if len(used) < stripes/2 {
+		t.Errorf("%d tasks use %d stripes, want at least %d of %d", n, len(used), stripes/2, stripes)
+	}
+}

@@ -1,8 +1,8 @@
 package async
 
 import (
-	"math/rand/v2"
 	"runtime/debug"
+	"unsafe"
 
 	"github.com/chansync/chansync/csp"
 )
@@ -37,7 +37,7 @@ type result[T any] struct {
 // that panicked, needs is in a joinWait of its own (joinhandle.go), and
 // its place on its stripe's pended list in a node of its own.
 type header struct {
-	stripe    *stripe // one of its executor's, chosen at random
+	stripe    *stripe // one of its executor's, picked by its address (stripeOf)
 	state     taskState
 	end       ending      // how it completed; before that, endAborted once aborted
 	join      *joinWait   // the goroutines in Join, while any wait; its panic, once it panicked
@@ -78,7 +78,7 @@ func spawn[T any, F any, PF interface {
 }](e *Executor, name string, f F) JoinHandle[T] {
 	e.made()
 	t := &task[T, F, PF]{fut: f}
-	t.stripe = &e.stripes[uint8(rand.Uint32())]
+	t.stripe = e.stripeOf(uintptr(unsafe.Pointer(t)))
 	s := t.lock()
 	next := t.spawnLocked(s)
 	s.release()
