@@ -214,17 +214,43 @@ type JoinAll[T any] struct {
 	next    int
 }
 
-// Poll implements Future.
+// Poll implements Future. It is PollJoin on each handle in turn, with one
+// lock round trip for a run of handles whose tasks share a stripe, as
+// tasks spawned one after another do (stripeOf): under that lock it
+// counts the complete ones, and gives cx's waker to the first that is not.
+// Each is called once the lock is released, since it may spawn or join.
 func (j *JoinAll[T]) Poll(cx *Context) (struct{}, bool) {
-	for ; j.next < len(j.Handles); j.next++ {
-		v, err, ok := j.Handles[j.next].PollJoin(cx)
-		if !ok {
+	for j.next < len(j.Handles) {
+		first := j.Handles[j.next]
+		first.made()
+		s := first.t.res().lock()
+		end, pending := j.next, false
+		for ; end < len(j.Handles); end++ {
+			h := j.Handles[end].t
+			if h == nil {
+				break // a zero handle: made panics on it, with no lock held
+			}
+			t := h.res()
+			if t.stripe != s {
+				break
+			}
+			if t.state != complete {
+				t.joinWaker.set(cx.Waker())
+				pending = true
+				break
+			}
+		}
+		s.release()
+		for ; j.next < end; j.next++ {
+			if j.Each != nil {
+				v, err := j.Handles[j.next].t.res().output()
+				j.Each(j.next, v, err)
+			}
+			j.Handles[j.next] = JoinHandle[T]{}
+		}
+		if pending {
 			return struct{}{}, false
 		}
-		if j.Each != nil {
-			j.Each(j.next, v, err)
-		}
-		j.Handles[j.next] = JoinHandle[T]{}
 	}
 	return struct{}{}, true
 }

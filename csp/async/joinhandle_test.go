@@ -216,3 +216,71 @@ func TestPollJoinWakesTheJoiningTask(t *testing.T) {
 		}
 	})
 }
+
+// JoinAll collects, in order, every task complete before the first one
+// that is not, gives its waker to that one alone (its neighbours mostly
+// share its stripe, and are looked at under the same lock), and goes on
+// from there when that task's completion wakes it. A zero handle among
+// them panics as PollJoin does, with no stripe lock left held.
+func TestJoinAllWaitsOnTheFirstIncompleteTask(t *testing.T) {
+	e := NewExecutor(Config{Workers: NoWorkers})
+	defer e.Close()
+	const n = 40
+	recs := make([]*record, n)
+	hs := make([]JoinHandle[int], n)
+	for i := range hs {
+		recs[i] = &record{readyAt: 1}
+		if i == 5 || i == 20 {
+			recs[i].readyAt = 2 // waits for a wake
+		}
+		hs[i] = Spawn[int](e, probe{recs[i]})
+	}
+	e.RunQueued(-1)
+	var got []int
+	all := &JoinAll[int]{Handles: hs, Each: func(i, v int, err error) {
+		if err != nil || v != recs[i].readyAt {
+			t.Errorf("task %d: %d, %v; want %d, nil", i, v, err, recs[i].readyAt)
+		}
+		got = append(got, i)
+	}}
+	wakes := 0
+	cx := NewContext(NewWaker(WakerFunc(func() { wakes++ })))
+	check := func(wantReady bool, upTo, wantWakes int) {
+		t.Helper()
+		if _, ok := all.Poll(cx); ok != wantReady {
+			t.Fatalf("JoinAll ready = %v after tasks 0 to %d, want %v", ok, upTo-1, wantReady)
+		}
+		if len(got) != upTo {
+			t.Fatalf("Each called for %v, want tasks 0 to %d", got, upTo-1)
+		}
+		for i, v := range got {
+			if v != i {
+				t.Fatalf("Each called for %v, want tasks in order", got)
+			}
+		}
+		if wakes != wantWakes {
+			t.Fatalf("JoinAll woken %d times, want %d", wakes, wantWakes)
+		}
+	}
+	check(false, 5, 0)
+	recs[4].waker.Wake() // complete already: wakes nobody
+	hs[5].Wake()
+	e.RunQueued(-1) // task 5 completes and wakes JoinAll
+	check(false, 20, 1)
+	hs[20].Wake()
+	e.RunQueued(-1)
+	check(true, n, 2)
+	for i, h := range hs {
+		if h.t != nil {
+			t.Fatalf("handle %d not cleared", i)
+		}
+	}
+
+	a, b := Spawn[int](e, probe{&record{readyAt: 1}}), Spawn[int](e, probe{&record{readyAt: 1}})
+	e.RunQueued(-1)
+	zero := &JoinAll[int]{Handles: []JoinHandle[int]{a, {}, b}}
+	mustPanic(t, "JoinAll with a zero handle", "zero JoinHandle", func() { zero.Poll(cx) })
+	if v, err, ok := a.PollJoin(cx); !ok || v != 1 || err != nil {
+		t.Fatalf("PollJoin after the panic = %d, %v, %v", v, err, ok)
+	}
+}
