@@ -281,7 +281,7 @@ func TestReactorHelpers(t *testing.T) {
 		{3, 3},
 	} {
 		t.Run(fmt.Sprint(c.helpers), func(t *testing.T) {
-			before := helperGoroutines()
+			before := settledHelperGoroutines(t)
 			_, addr, _ := tcpServer(t, Config{Mode: ModeReactor, Helpers: c.helpers})
 			cl := dial(t, addr)
 			io.WriteString(cl, "x\n")
@@ -295,6 +295,23 @@ func TestReactorHelpers(t *testing.T) {
 	}
 	if _, err := (Config{Mode: ModeReactor, Helpers: -1}).withDefaults(); err == nil {
 		t.Fatal("Helpers -1 accepted")
+	}
+}
+
+// settledHelperGoroutines returns the count of helper goroutines once no
+// helper of an earlier server is still returning: a shut-down executor's
+// helpers have said they are done, but may not have left yet. The echo
+// tests do not run in parallel, so every helper counted here is on its
+// way out and the count falls to zero.
+func settledHelperGoroutines(t *testing.T) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := helperGoroutines()
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
