@@ -129,13 +129,11 @@ func (c Config) withDefaults() (Config, error) {
 		{"LineTimeout", int64(c.LineTimeout)},
 		{"WriteTimeout", int64(c.WriteTimeout)},
 		{"LingerTimeout", int64(c.LingerTimeout)},
+		{"Helpers", int64(c.Helpers)},
 	} {
 		if f.v < 0 {
 			return c, fmt.Errorf("echo: %s must not be negative", f.name)
 		}
-	}
-	if c.Helpers < 0 {
-		return c, fmt.Errorf("echo: Helpers must not be negative, not %d", c.Helpers)
 	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-
 	"syscall"
 
 	"github.com/chansync/chansync/csp/async"
