@@ -65,7 +65,9 @@ func (c *comparison) fail(err error) int {
 func (c *comparison) printIntro() {
 	fmt.Fprintf(c.out, "Line echo servers on loopback, each in its own process, started fresh for every run; %v per run.\n", c.d)
 	fmt.Fprintf(c.out, "baseline: one goroutine per connection, bufio.Reader + Write, no limits, no logging. chansync: echo.Server, logging off.\n")
-	fmt.Fprintf(c.out, "CPU/line: the server process's CPU time over the run (user and system, all its threads), divided by the lines it echoed.\n\n")
+	fmt.Fprintf(c.out, "CPU/line: the server process's CPU time over the run (user and system, all its threads), divided by the lines it echoed.\n")
+	fmt.Fprintf(c.out, "wait: how long the server's threads waited, runnable, for a processor, summed over its threads, per second of the run (1.00 s/s: on average one thread waiting all the time), the median of the runs that measured it. It undercounts a server that ends threads (thread mode ends one per connection): the kernel keeps the wait per thread, and an ended thread takes its wait with it.\n")
+	fmt.Fprintf(c.out, "–: not measured (Linux only; a wait is also left out where the threads that ended during the run took more of it with them than the others gained).\n\n")
 }
 
 // draw draws the figures of the first two tables, if plots is not nil, and
@@ -159,4 +161,24 @@ func cpuCell(us float64) string {
 		return "–"
 	}
 	return cpuText(us)
+}
+
+// addWait appends to waits the server's run-queue wait per second of run
+// r, where r measured it.
+func addWait(waits []float64, r result) []float64 {
+	if r.ServerRunQueueWait == nil || r.Seconds <= 0 {
+		return waits
+	}
+	return append(waits, *r.ServerRunQueueWait/r.Seconds)
+}
+
+// waitCell writes in a table the median of a server's run-queue waits per
+// second of its runs, over the runs that measured one, or "–" where none
+// did (a system other than Linux, a kernel without schedstat, or runs
+// whose ended threads took their wait with them).
+func waitCell(waits []float64) string {
+	if len(waits) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f s/s", median(waits))
 }

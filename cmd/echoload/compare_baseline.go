@@ -44,6 +44,10 @@ func (c *comparison) printBaselineHeader() {
 	header += " ratios |"
 	rule += "---:|"
 	for _, s := range c.servers {
+		header += " " + s.kind + " wait |"
+		rule += "---:|"
+	}
+	for _, s := range c.servers {
 		header += " " + s.kind + " p99 |"
 		rule += "---:|"
 	}
@@ -56,6 +60,7 @@ func (c *comparison) printBaselineHeader() {
 // serverRuns are one server's runs at one load point.
 type serverRuns struct {
 	rate, cpu, p99 []float64
+	wait           []float64 // per second of the run, of the runs that measured it
 	curves         [][]latencyPoint
 	unserved       int              // the most connections a run left without an echo
 	errs           map[string]int64 // summed over the runs
@@ -65,6 +70,7 @@ func (s *serverRuns) add(r result) {
 	s.rate = append(s.rate, r.LinesPerSec)
 	s.cpu = append(s.cpu, r.ServerCPUPerLine)
 	s.p99 = append(s.p99, r.P99)
+	s.wait = addWait(s.wait, r)
 	s.curves = append(s.curves, r.Latency)
 	s.unserved = max(s.unserved, r.Active-r.Served)
 	for k, v := range r.Errors {
@@ -115,6 +121,9 @@ func (c *comparison) printBaselineRow(conns, size int, runs []serverRuns) loadPo
 		row += " " + cpuCell(cpu) + " |"
 	}
 	row += " " + ratios(cpus) + " |"
+	for i := range c.servers {
+		row += " " + waitCell(runs[i].wait) + " |"
+	}
 	for _, p99 := range p99s {
 		row += " " + usText(p99) + " |"
 	}

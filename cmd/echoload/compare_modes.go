@@ -10,37 +10,51 @@ import (
 // the sequential one served. It returns the points for the figures.
 func (c *comparison) tutorialModes() ([]loadPoint, error) {
 	kinds := modeKinds()
-	fmt.Fprintf(c.out, "\nThe tutorial's versions, 64-byte lines, one run each:\n\n")
-	header, rule := "| conns |", "|---:|"
-	for _, kind := range kinds {
-		header += " " + kind + " lines/s |"
-		rule += "---:|"
-	}
-	for _, kind := range kinds {
-		header += " " + kind + " CPU/line |"
-		rule += "---:|"
-	}
-	fmt.Fprintln(c.out, header+" sequential: connections served |")
-	fmt.Fprintln(c.out, rule+"---:|")
+	c.printModesHeader(kinds)
 	var points []loadPoint
 	for _, conns := range []int{1, 50, 1000} {
-		var cells, cpuCells []string
-		served := 0
-		pt := loadPoint{Conns: conns, Size: 64}
+		var runs []result
 		for _, kind := range kinds {
 			r, err := loadFresh(kind, loadConfig{conns: conns, duration: c.d, size: 64, pipeline: 1}, false)
 			if err != nil {
 				return nil, err
 			}
-			cells = append(cells, fmt.Sprintf("%.0f", r.LinesPerSec))
-			cpuCells = append(cpuCells, cpuCell(r.ServerCPUPerLine))
-			if kind == "sequential" {
-				served = r.Served
-			}
-			pt.Series = append(pt.Series, series{Name: kind, LinesPerSec: r.LinesPerSec, Latency: r.Latency, Unserved: r.Active - r.Served})
+			runs = append(runs, r)
 		}
-		points = append(points, pt)
-		fmt.Fprintf(c.out, "| %d | %s | %s | %d of %d |\n", conns, strings.Join(cells, " | "), strings.Join(cpuCells, " | "), served, conns)
+		points = append(points, c.printModesRow(conns, kinds, runs))
 	}
 	return points, nil
+}
+
+func (c *comparison) printModesHeader(kinds []string) {
+	fmt.Fprintf(c.out, "\nThe tutorial's versions, 64-byte lines, one run each:\n\n")
+	header, rule := "| conns |", "|---:|"
+	for _, column := range []string{"lines/s", "CPU/line", "wait"} {
+		for _, kind := range kinds {
+			header += " " + kind + " " + column + " |"
+			rule += "---:|"
+		}
+	}
+	fmt.Fprintln(c.out, header+" sequential: connections served |")
+	fmt.Fprintln(c.out, rule+"---:|")
+}
+
+// printModesRow prints the row of conns connections, runs holding one run
+// of each of kinds, and returns the point for the figures.
+func (c *comparison) printModesRow(conns int, kinds []string, runs []result) loadPoint {
+	var rates, cpus, waits []string
+	served := 0
+	pt := loadPoint{Conns: conns, Size: 64}
+	for i, kind := range kinds {
+		r := runs[i]
+		rates = append(rates, fmt.Sprintf("%.0f", r.LinesPerSec))
+		cpus = append(cpus, cpuCell(r.ServerCPUPerLine))
+		waits = append(waits, waitCell(addWait(nil, r)))
+		if kind == "sequential" {
+			served = r.Served
+		}
+		pt.Series = append(pt.Series, series{Name: kind, LinesPerSec: r.LinesPerSec, Latency: r.Latency, Unserved: r.Active - r.Served})
+	}
+	fmt.Fprintf(c.out, "| %d | %s | %s | %s | %d of %d |\n", conns, strings.Join(rates, " | "), strings.Join(cpus, " | "), strings.Join(waits, " | "), served, conns)
+	return pt
 }

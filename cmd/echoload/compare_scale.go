@@ -53,8 +53,8 @@ func (c *comparison) idleMemory() error {
 // allConnsLoaded loads each server with idleConns connections at once.
 func (c *comparison) allConnsLoaded() error {
 	fmt.Fprintf(c.out, "\n%d connections at once, 10 lines of 64 bytes each, byte-exact checks, after one warm-up run:\n\n", idleConns)
-	fmt.Fprintln(c.out, "| server | lines/s | CPU/line, connecting included | p99 | connections served | errors |")
-	fmt.Fprintln(c.out, "|---|---:|---:|---:|---:|---|")
+	fmt.Fprintln(c.out, "| server | lines/s | CPU/line, connecting included | wait | p99 | connections served | errors |")
+	fmt.Fprintln(c.out, "|---|---:|---:|---:|---:|---:|---|")
 	for _, kind := range kindsOf(c.servers) {
 		// By count, not time: every connection must get all its echoes.
 		r, err := loadFresh(kind, loadConfig{conns: idleConns, lines: 10 * idleConns, size: 64, pipeline: 1}, true)
@@ -64,7 +64,12 @@ func (c *comparison) allConnsLoaded() error {
 		if len(r.Errors) > 0 {
 			c.failed = true
 		}
-		fmt.Fprintf(c.out, "| %s | %.0f | %s | %s | %d | %s |\n", kind, r.LinesPerSec, cpuCell(r.ServerCPUPerLine), usText(r.P99), r.Served, errText(r.Errors))
+		c.printScaleRow(kind, r)
 	}
 	return nil
+}
+
+// printScaleRow prints the row of a server of kind, r its run.
+func (c *comparison) printScaleRow(kind string, r result) {
+	fmt.Fprintf(c.out, "| %s | %.0f | %s | %s | %s | %d | %s |\n", kind, r.LinesPerSec, cpuCell(r.ServerCPUPerLine), waitCell(addWait(nil, r)), usText(r.P99), r.Served, errText(r.Errors))
 }

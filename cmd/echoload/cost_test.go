@@ -173,8 +173,12 @@ func TestServerWaitFromItsReadings(t *testing.T) {
 	}
 }
 
-// -compare's runs measure each server child's CPU.
+// -compare's runs measure each server child's CPU, and how long its
+// threads waited for a processor where the kernel keeps that, which the
+// tables show per second of the run.
 func TestLoadFreshMeasuresTheServer(t *testing.T) {
+	_, err := procfs.RunQueueWait(procfs.Self)
+	waitKept := !errors.Is(err, errors.ErrUnsupported)
 	for _, kind := range []string{"baseline", "goroutine"} {
 		res, err := loadFresh(kind, loadConfig{conns: 2, lines: 500, size: 64, pipeline: 1}, false)
 		if err != nil {
@@ -182,6 +186,15 @@ func TestLoadFreshMeasuresTheServer(t *testing.T) {
 		}
 		if res.Lines != 500 || len(res.Errors) != 0 || res.ServerPID == 0 || res.ServerCPUPerLine <= 0 {
 			t.Errorf("%s: %+v; want 500 lines, no errors, the server's CPU per line", kind, res)
+		}
+		// A Go server's threads live as long as its process, so its wait
+		// never falls.
+		if measured := res.ServerRunQueueWait != nil; measured != waitKept {
+			t.Errorf("%s: run-queue wait measured: %v; the kernel keeps it: %v", kind, measured, waitKept)
+		} else if waitKept {
+			if want := fmt.Sprintf("%.2f s/s", *res.ServerRunQueueWait/res.Seconds); waitCell(addWait(nil, res)) != want {
+				t.Errorf("%s: wait cell %q; want %q", kind, waitCell(addWait(nil, res)), want)
+			}
 		}
 	}
 }

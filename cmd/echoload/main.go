@@ -33,7 +33,8 @@
 // says that the server's lines/s measure the sharing as much as the
 // server. The kernel keeps the wait per thread, so a server thread that
 // exits during the run takes its wait with it. -compare measures every
-// server it starts in the same way.
+// server it starts in the same way, and its tables give each server's
+// CPU per line and its wait per second of the run (s/s).
 //
 // Before the load starts, one connection is dialled to check that a server
 // listens: if none does, echoload says so in one line and exits 1. SIGINT
