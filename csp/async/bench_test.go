@@ -4,6 +4,9 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/chansync/chansync/internal/procfs"
 )
 
 // The executor's overheads, each beside the goroutine operation it stands
@@ -11,6 +14,38 @@ import (
 //
 //	go test -run '^$' -bench . -count 10 ./csp/async > async.txt
 //	benchstat -col /impl async.txt
+//
+// Beside the time per operation, the spawn and wake benchmarks report the
+// CPU time the whole process spent per operation (cpu-ns/op, on Linux):
+// what an operation costs the machine, not only the goroutine that times
+// it. A form that wakes the other processor and keeps it busy can take
+// less time per operation and more CPU.
+
+// A cpuMeter reads the process's CPU time at the start of a benchmark's
+// loop, to report the CPU time per operation at its end.
+type cpuMeter struct {
+	start time.Duration
+	ok    bool // the system has a process CPU clock (procfs.CPUTime)
+}
+
+func meterCPU() cpuMeter {
+	t, err := procfs.CPUTime(0)
+	return cpuMeter{start: t, ok: err == nil}
+}
+
+// report reports the CPU time since m started per op of ops, as unit:
+// "cpu-ns/op" for b.N operations, "cpu-ns/task" for tasks. It reports
+// nothing where there is no process CPU clock.
+func (m cpuMeter) report(b *testing.B, ops int, unit string) {
+	if !m.ok || ops <= 0 {
+		return
+	}
+	end, err := procfs.CPUTime(0)
+	if err != nil {
+		b.Fatalf("reading the process's CPU time: %v", err)
+	}
+	b.ReportMetric(float64(end-m.start)/float64(ops), unit)
+}
 
 // ready is a future that is ready at its first poll.
 type ready struct{}
@@ -25,11 +60,13 @@ func BenchmarkSpawnJoin(b *testing.B) {
 		defer e.Close()
 		ctx := context.Background()
 		b.ReportAllocs()
+		cpu := meterCPU()
 		for b.Loop() {
 			if v, _ := Spawn[int](e, ready{}).Join(ctx); v != 1 {
 				b.Fatal(v)
 			}
 		}
+		cpu.report(b, b.N, "cpu-ns/op")
 	})
 	// The same on a current-thread executor, from a future that RunOn
 	// polls: nothing parks, the driver polls the task and its completion
@@ -40,19 +77,23 @@ func BenchmarkSpawnJoin(b *testing.B) {
 		defer e.Close()
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu := meterCPU()
 		if _, err := RunOn[int](context.Background(), e, &spawnJoins{e: e, n: b.N}); err != nil {
 			b.Fatal(err)
 		}
+		cpu.report(b, b.N, "cpu-ns/op")
 	})
 	b.Run("impl=goroutine", func(b *testing.B) {
 		c := make(chan int)
 		b.ReportAllocs()
+		cpu := meterCPU()
 		for b.Loop() {
 			go func() { c <- 1 }()
 			if v := <-c; v != 1 {
 				b.Fatal(v)
 			}
 		}
+		cpu.report(b, b.N, "cpu-ns/op")
 	})
 }
 
@@ -66,16 +107,19 @@ func BenchmarkSpawnMany(b *testing.B) {
 		defer e.Close()
 		hs := make([]JoinHandle[int], n)
 		b.ReportAllocs()
+		cpu := meterCPU()
 		for b.Loop() {
 			for i := range hs {
 				hs[i] = Spawn[int](e, ready{})
 			}
 			BlockOn[struct{}](context.Background(), &JoinAll[int]{Handles: hs})
 		}
+		cpu.report(b, b.N*n, "cpu-ns/task")
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
 	})
 	b.Run("impl=goroutine", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := meterCPU()
 		for b.Loop() {
 			var wg sync.WaitGroup
 			for range n {
@@ -83,6 +127,7 @@ func BenchmarkSpawnMany(b *testing.B) {
 			}
 			wg.Wait()
 		}
+		cpu.report(b, b.N*n, "cpu-ns/task")
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
 	})
 }
@@ -149,17 +194,21 @@ func BenchmarkWake(b *testing.B) {
 		s := &turns{lock: make(chan struct{}, 1), n: b.N}
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu := meterCPU()
 		h0 := Spawn[int](e, pingPong{me: 0, s: s})
 		h1 := Spawn[int](e, pingPong{me: 1, s: s})
 		h0.Join(context.Background())
 		h1.Join(context.Background())
+		cpu.report(b, b.N, "cpu-ns/op")
 	})
 	b.Run("impl=executor-self", func(b *testing.B) {
 		e := NewExecutor(Config{})
 		defer e.Close()
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu := meterCPU()
 		Spawn[int](e, selfWake{n: b.N}).Join(context.Background())
+		cpu.report(b, b.N, "cpu-ns/op")
 	})
 	b.Run("impl=goroutine-pingpong", func(b *testing.B) {
 		ping, pong := make(chan struct{}), make(chan struct{})
@@ -172,12 +221,14 @@ func BenchmarkWake(b *testing.B) {
 				ping <- struct{}{}
 			}
 		}()
+		cpu := meterCPU()
 		for range b.N {
 			pong <- struct{}{}
 			<-ping
 		}
 		close(pong)
 		<-done
+		cpu.report(b, b.N, "cpu-ns/op")
 	})
 }
 
