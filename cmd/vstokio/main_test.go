@@ -403,3 +403,17 @@ func TestGoBenchPatternsSelectEachSide(t *testing.T) {
 		}
 	}
 }
+
+// A page holds the sections of the parts its samples measured, and no
+// empty table for the others.
+func TestPageOfOnePart(t *testing.T) {
+	var samples []sample
+	for _, impl := range []string{"goroutines", "tasks", "tokio"} {
+		samples = append(samples, sample{name: "H2O/n=1000", impl: impl, procs: 2, iters: 1, metrics: []metric{{1000, "ns/molecule"}}})
+	}
+	var b bytes.Buffer
+	writeTables(&b, group(samples))
+	if page := b.String(); !strings.HasPrefix(page, "## The water factory, 1,000 molecules\n") || strings.Count(page, "## ") != 1 {
+		t.Errorf("the page of the water factory's samples alone is\n%s", page)
+	}
+}

@@ -251,12 +251,17 @@ func (r results) goProcs() int {
 	return 0
 }
 
+// benchRows are the rows of the benchmarks that r has samples of, on
+// both sides.
 func benchRows(r results) []comparison {
 	var rows []comparison
 	for _, p := range benchPairs {
 		for _, impl := range p.goImpls {
-			rows = append(rows, comparison{label: p.label, side: goSideNames[impl], key: p.name + " " + impl, unit: p.unit,
-				goVals: r.values(p.name, impl, p.unit), tokio: r.values(p.name, "tokio", p.unit)})
+			c := comparison{label: p.label, side: goSideNames[impl], key: p.name + " " + impl, unit: p.unit,
+				goVals: r.values(p.name, impl, p.unit), tokio: r.values(p.name, "tokio", p.unit)}
+			if len(c.goVals) > 0 && len(c.tokio) > 0 {
+				rows = append(rows, c)
+			}
 		}
 	}
 	return rows
