@@ -5,6 +5,10 @@
 // tokio), and four echo servers under the same load (the tokio server, a
 // task per client; Rust's thread per client; chansync's goroutine and
 // reactor modes), with lines/s, p99 and the server's CPU time per line.
+// echoload drives the connections of the -conns load points from a
+// goroutine each (its default client), and those of the -thread-conns
+// points from an OS thread each with blocking system calls (-client
+// thread, the tutorial's client).
 //
 // Usage:
 //
@@ -28,7 +32,7 @@
 // standard output and, with -report FILE, to FILE under a header naming
 // the processor, the CPUs, the Go version, the date and the command.
 //
-// A whole run takes about 8 minutes at the defaults. To measure in parts,
+// A whole run takes about 9 minutes at the defaults. To measure in parts,
 // run -only with -raw for each, then -from to write the page from their
 // samples; the page names each part's command and date.
 package main
@@ -61,11 +65,11 @@ func main() {
 }
 
 const synopsis = `usage:
-  vstokio [-rounds 5] [-only bench,h2o,echo] [-benchtime 1s] [-n 100000] [-conns 50,1000] [-d 3s] [-size 64] [-rust DIR] [-raw FILE] [-report FILE]
+  vstokio [-rounds 5] [-only bench,h2o,echo] [-benchtime 1s] [-n 100000] [-conns 50,1000] [-thread-conns 50] [-d 3s] [-size 64] [-rust DIR] [-raw FILE] [-report FILE]
   vstokio -from FILE[,FILE...] [-report FILE]
 
 The Rust side is built once with scripts/rust-build (Debian's packaged
-crates, offline). A whole run takes about 8 minutes; -only and -raw measure
+crates, offline). A whole run takes about 9 minutes; -only and -raw measure
 it in parts, and -from writes the page from the parts' samples.`
 
 const title = "chansync beside tokio: the tutorial's programs, interleaved"
@@ -81,7 +85,8 @@ func run(args []string, stdout, stderr io.Writer, sys system) int {
 	only := fs.String("only", strings.Join(allParts, ","), "the parts to measure: bench, h2o and echo, comma-separated")
 	benchtime := fs.String("benchtime", "1s", "each benchmark run's length, as go test's -benchtime (1s, 500ms, 1000x)")
 	molecules := fs.Int("n", 100_000, "molecules of each water factory run")
-	connList := fs.String("conns", "50,1000", "the echo load points: connections, comma-separated")
+	connList := fs.String("conns", "50,1000", "the echo load points with echoload's goroutine client: connections, comma-separated (empty for none)")
+	threadConnList := fs.String("thread-conns", "50", "the echo load points with echoload's thread client (-client thread: an OS thread per connection, blocking system calls): connections, comma-separated (empty for none)")
 	dur := fs.Duration("d", 3*time.Second, "how long echoload loads each echo server")
 	size := fs.Int("size", 64, "echo line length in bytes, its newline included")
 	rustDir := fs.String("rust", filepath.Join("rust", "target", "release"), "where scripts/rust-build put the Rust programs (relative to the module's root)")
@@ -95,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer, sys system) int {
 		return code
 	}
 	if code, ok := cmd.Check(stderr, cli.Conflict{Flag: "from",
-		With: []string{"rounds", "only", "benchtime", "n", "conns", "d", "size", "rust", "raw"},
+		With: []string{"rounds", "only", "benchtime", "n", "conns", "thread-conns", "d", "size", "rust", "raw"},
 		Why:  "-from measures nothing, it writes the page from samples measured before"}); !ok {
 		return code
 	}
@@ -106,14 +111,16 @@ func run(args []string, stdout, stderr io.Writer, sys system) int {
 		}
 		cfg.parts[p] = true
 	}
-	for _, c := range strings.Split(*connList, ",") {
-		n, err := strconv.Atoi(c)
-		if err != nil || n < 1 {
-			return cmd.Fail(stderr, "-conns %q: want connection counts, comma-separated", *connList)
-		}
-		cfg.conns = append(cfg.conns, n)
+	var ok bool
+	if cfg.conns, ok = connCounts(*connList); !ok {
+		return cmd.Fail(stderr, "-conns %q: want connection counts, comma-separated, or nothing", *connList)
+	}
+	if cfg.threadConns, ok = connCounts(*threadConnList); !ok {
+		return cmd.Fail(stderr, "-thread-conns %q: want connection counts, comma-separated, or nothing", *threadConnList)
 	}
 	switch {
+	case cfg.parts["echo"] && len(cfg.echoPoints()) == 0:
+		return cmd.Fail(stderr, "-conns and -thread-conns are both empty: the echo part has no load point (leave echo out of -only)")
 	case cfg.rounds < 1:
 		return cmd.Fail(stderr, "-rounds must be at least 1, got %d", cfg.rounds)
 	case !benchTime.MatchString(cfg.benchtime):
@@ -187,6 +194,23 @@ func run(args []string, stdout, stderr io.Writer, sys system) int {
 	return 0
 }
 
+// connCounts reads a comma-separated list of connection counts, each at
+// least 1; the empty list is none.
+func connCounts(list string) ([]int, bool) {
+	if list == "" {
+		return nil, true
+	}
+	var ns []int
+	for _, c := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 1 {
+			return nil, false
+		}
+		ns = append(ns, n)
+	}
+	return ns, true
+}
+
 var benchTime = regexp.MustCompile(`^(\d+x|\d+(\.\d+)?(s|ms))$`)
 
 // measure builds the Go side, checks the Rust side and runs cfg.
@@ -256,7 +280,7 @@ func estimate(cfg config) time.Duration {
 		round += time.Duration(len(h2oSides)) * 1500 * time.Millisecond * time.Duration(max(1, cfg.molecules/100_000))
 	}
 	if cfg.parts["echo"] {
-		round += time.Duration(len(cfg.conns)*len(echoServers)) * (cfg.duration + time.Second)
+		round += time.Duration(len(cfg.echoPoints())*len(echoServers)) * (cfg.duration + time.Second)
 	}
 	return time.Duration(cfg.rounds) * round
 }

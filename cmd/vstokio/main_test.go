@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chansync/chansync/internal/procfs"
 	"go.uber.org/goleak"
 )
 
@@ -23,7 +25,8 @@ func TestMain(m *testing.M) {
 // Go side of benchmark p in round k takes 200+k ns/op, tokio 100; the
 // goroutine factory 9,000+k ns/molecule, tasks 3,000, tokio 4,000; each
 // echo server echoes 1,000 lines at a CPU time per line of its own
-// (reactor 8 µs, the others 5).
+// (reactor 8 µs, the others 5), with a p99 of 900 µs under the goroutine
+// client and 300 µs under the thread client.
 type fakeSystem struct {
 	calls   []string // each program's base name and arguments
 	rounds  map[string]int
@@ -80,8 +83,12 @@ func (f *fakeSystem) output(_ context.Context, argv []string) ([]byte, error) {
 		if flag("-server-pid") != "4343" {
 			return nil, fmt.Errorf("echoload -server-pid %q, want the server's, 4343", flag("-server-pid"))
 		}
-		return fmt.Appendf(nil, `{"lines": 1000, "lines_per_sec": %d, "p99_us": 900, "errors": {}, "served": %s, "server_cpu_us_per_line": %v}`,
-			f.running.rate, flag("-c"), f.running.cpuPerLine), nil
+		client, p99 := cmp.Or(flag("-client"), "goroutine"), 900 // echoload's default client
+		if client == "thread" {
+			p99 = 300
+		}
+		return fmt.Appendf(nil, `{"client": %q, "lines": 1000, "lines_per_sec": %d, "p99_us": %d, "errors": {}, "served": %s, "server_cpu_us_per_line": %v}`,
+			client, f.running.rate, p99, flag("-c"), f.running.cpuPerLine), nil
 	}
 	return nil, fmt.Errorf("unexpected program %s", base)
 }
@@ -136,7 +143,7 @@ func fakeRust(t *testing.T) string {
 // programs' figures.
 func TestMeasureInterleaves(t *testing.T) {
 	f := newFake()
-	cfg := config{rounds: 2, benchtime: "1x", molecules: 10, conns: []int{3}, duration: time.Second, size: 64,
+	cfg := config{rounds: 2, benchtime: "1x", molecules: 10, conns: []int{3}, threadConns: []int{2}, duration: time.Second, size: 64,
 		parts: map[string]bool{"bench": true, "h2o": true, "echo": true}}
 	m := &measurer{cfg: cfg, sys: f, progs: programs{goBin: "/go", rustBin: "/rust"}, log: &bytes.Buffer{}}
 	if err := m.run(context.Background()); err != nil {
@@ -149,8 +156,10 @@ func TestMeasureInterleaves(t *testing.T) {
 		}
 	}
 	want := []string{
-		"executor", "goroutine", "tokio", "goroutines", "tasks", "tokio", "tokio", "rust-threads", "goroutine", "reactor",
-		"tokio", "executor", "goroutine", "tasks", "tokio", "goroutines", "rust-threads", "goroutine", "reactor", "tokio",
+		"executor", "goroutine", "tokio", "goroutines", "tasks", "tokio",
+		"tokio", "rust-threads", "goroutine", "reactor", "tokio", "rust-threads", "goroutine", "reactor",
+		"tokio", "executor", "goroutine", "tasks", "tokio", "goroutines",
+		"rust-threads", "goroutine", "reactor", "tokio", "rust-threads", "goroutine", "reactor", "tokio",
 	}
 	if !slices.Equal(order, want) {
 		t.Errorf("the sides ran in the order\n%v, want\n%v", order, want)
@@ -159,9 +168,19 @@ func TestMeasureInterleaves(t *testing.T) {
 		if strings.HasPrefix(c, "serve ") && (i+2 >= len(f.calls) || !strings.HasPrefix(f.calls[i+1], "echoload ") || f.calls[i+2] != "stop") {
 			t.Errorf("call %d, %q, is not followed by one echoload and a stop:\n%s", i, c, strings.Join(f.calls, "\n"))
 		}
-		if strings.HasPrefix(c, "echoload ") && !strings.Contains(c, "-c 3 -d 1s -size 64 -server-pid 4343 -json") {
+		if strings.HasPrefix(c, "echoload ") && !strings.Contains(c, "-c 3 -d 1s -size 64 -client goroutine -server-pid 4343 -json") &&
+			!strings.Contains(c, "-c 2 -d 1s -size 64 -client thread -server-pid 4343 -json") {
 			t.Errorf("echoload called as %q", c)
 		}
+	}
+	var echoNames []string
+	for _, smp := range m.samples {
+		if strings.HasPrefix(smp.name, "Echo") && !slices.Contains(echoNames, smp.name) {
+			echoNames = append(echoNames, smp.name)
+		}
+	}
+	if want := []string{"Echo/conns=3/size=64", "Echo/conns=2/size=64/client=thread"}; !slices.Equal(echoNames, want) {
+		t.Errorf("echo workloads %q, want %q", echoNames, want)
 	}
 
 	r := group(m.samples)
@@ -177,9 +196,12 @@ func TestMeasureInterleaves(t *testing.T) {
 	if got := r.values("Echo/conns=3/size=64", "reactor", "cpu-us/line"); !slices.Equal(got, []float64{8, 8}) {
 		t.Errorf("reactor CPU per line %v, want 8 µs twice", got)
 	}
+	if got := r.values("Echo/conns=2/size=64/client=thread", "tokio", "p99-us"); !slices.Equal(got, []float64{300, 300}) {
+		t.Errorf("tokio's p99 under the thread client %v, want the thread client's 300 µs twice", got)
+	}
 	// Per round: a tokio sample and one or two Go samples per benchmark,
-	// one per factory, one per server.
-	if n, want := len(m.samples), 2*(2*len(benchPairs)+2+len(h2oSides)+len(echoServers)); n != want {
+	// one per factory, one per server at each of the two echo points.
+	if n, want := len(m.samples), 2*(2*len(benchPairs)+2+len(h2oSides)+2*len(echoServers)); n != want {
 		t.Errorf("%d samples, want %d", n, want)
 	}
 }
@@ -213,6 +235,10 @@ func TestRunWritesPageAndSamples(t *testing.T) {
 		"## Echo, 50 connections, 64-byte lines\n",
 		"| tokio, a task per client (2 workers) | 100,000 | 900 µs | 5.00 µs | 1.00x | 1.00x |  |\n",
 		"| chansync, reactor mode (`cmd/echo -mode reactor`) | 90,000 | 900 µs | 8.00 µs | 0.90x | 1.60x | 1.2–1.5x |\n",
+		// -thread-conns 50 by default: the same servers under the thread client, after the goroutine client's section.
+		"| 8.00 µs | 0.90x | 1.60x | 1.2–1.5x |\n\n## Echo, 50 connections, 64-byte lines, thread client (an OS thread per connection)\n\n" +
+			"Each server in its own process, loaded by `cmd/echoload -client thread -server-pid`",
+		"| chansync, reactor mode (`cmd/echo -mode reactor`) | 90,000 | 300 µs | 8.00 µs | 0.90x | 1.60x |  |\n",
 		"⇄: on this machine the ratio lies on the other side of 1 than on the Xeon of issues 28 and 29 (each by more than a tenth): " +
 			"Semaphore(4), contended, 16 tasks (csp).\n",
 	} {
@@ -231,8 +257,13 @@ func TestRunWritesPageAndSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(rawText), "\nBenchmarkEcho/conns=50/size=64/impl=reactor-2\t1000\t90000 lines/s\t900 p99-us\t8 cpu-us/line\n") {
-		t.Errorf("the samples file lacks the reactor's echo sample:\n%s", rawText)
+	for _, want := range []string{
+		"\nBenchmarkEcho/conns=50/size=64/impl=reactor-2\t1000\t90000 lines/s\t900 p99-us\t8 cpu-us/line\n",
+		"\nBenchmarkEcho/conns=50/size=64/client=thread/impl=reactor-2\t1000\t90000 lines/s\t300 p99-us\t8 cpu-us/line\n",
+	} {
+		if !strings.Contains(string(rawText), want) {
+			t.Errorf("the samples file lacks the reactor's echo sample %q:\n%s", want, rawText)
+		}
 	}
 
 	stdout.Reset()
@@ -347,6 +378,12 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-rounds", "0"}, "-rounds must be at least 1"},
 		{[]string{"-only", "bench,tls"}, `-only "bench,tls"`},
 		{[]string{"-conns", "50,x"}, `-conns "50,x"`},
+		{[]string{"-conns", "50,"}, `-conns "50,"`},
+		{[]string{"-thread-conns", "x"}, `-thread-conns "x": want connection counts`},
+		{[]string{"-thread-conns", "50,0"}, `-thread-conns "50,0"`},
+		{[]string{"-thread-conns", " 50"}, `-thread-conns " 50"`},
+		{[]string{"-only", "echo", "-conns", "", "-thread-conns", ""}, "the echo part has no load point"},
+		{[]string{"-from", "a.txt", "-thread-conns", "50"}, "-from and -thread-conns do not go together"},
 		{[]string{"-benchtime", "1h"}, `-benchtime "1h"`},
 		{[]string{"-size", "1"}, "-size must be at least 2"},
 		{[]string{"-from", "a.txt", "-rounds", "2"}, "-from and -rounds do not go together"},
@@ -401,6 +438,166 @@ func TestGoBenchPatternsSelectEachSide(t *testing.T) {
 		if !slices.Equal(impls, p.goImpls) {
 			t.Errorf("%s: pattern %q ran %v, want %v", p.name, goBenchPattern(p), impls, p.goImpls)
 		}
+	}
+}
+
+// An echo point's name reads back as the same point, the goroutine
+// client's with no client= element (as in the samples measured before the
+// thread client was); a name of another shape is no point.
+func TestEchoNames(t *testing.T) {
+	for _, tc := range []struct {
+		point echoPoint
+		name  string
+	}{
+		{echoPoint{50, 64, clientGoroutine}, "Echo/conns=50/size=64"},
+		{echoPoint{1000, 64, clientGoroutine}, "Echo/conns=1000/size=64"},
+		{echoPoint{50, 64, clientThread}, "Echo/conns=50/size=64/client=thread"},
+		{echoPoint{3, 4096, clientThread}, "Echo/conns=3/size=4096/client=thread"},
+	} {
+		if got := tc.point.name(); got != tc.name {
+			t.Errorf("%+v named %q, want %q", tc.point, got, tc.name)
+		}
+		if p, ok := parseEchoName(tc.name); !ok || p != tc.point {
+			t.Errorf("parseEchoName(%q) = %+v, %v; want %+v", tc.name, p, ok, tc.point)
+		}
+		// And through a benchmark line, as -raw writes it and -from reads it.
+		line := sample{name: tc.point.name(), impl: "reactor", procs: 2, iters: 10, metrics: []metric{{1, "lines/s"}}}.String()
+		s, ok, err := parseBenchLine(line)
+		if p, pok := parseEchoName(s.name); err != nil || !ok || !pok || p != tc.point || s.impl != "reactor" {
+			t.Errorf("%q read back as %+v (%q, impl %q), %v, %v", line, p, s.name, s.impl, ok, err)
+		}
+	}
+	for _, name := range []string{
+		"Echo/conns=50", "Echo/conns=50/size=64/client=thread/x", "Echo/conns=x/size=64", "Echo/conns=0/size=64",
+		"Echo/size=64/conns=50", "Echo/conns=50/size=64/client=", "Echo/conns=50/size=64/client=goroutine",
+		"Echo/conns=50/size=64/client=fibre", "Echo/conns=50/size=64/pipeline=4", "H2O/n=100000",
+	} {
+		if p, ok := parseEchoName(name); ok {
+			t.Errorf("parseEchoName(%q) = %+v, want no point", name, p)
+		}
+	}
+}
+
+// The page's section for the thread client's point stands apart from the
+// goroutine client's at the same connections, after it, and says which
+// client loaded the servers; a run's points are what the flags name.
+func TestThreadClientSection(t *testing.T) {
+	var samples []sample
+	for _, tc := range []struct {
+		name      string
+		tokio     float64 // lines/s
+		goroutine float64
+		p99       float64
+	}{
+		{"Echo/conns=50/size=64/client=thread", 40_000, 30_000, 2500},
+		{"Echo/conns=50/size=64", 100_000, 80_000, 700},
+		{"Echo/conns=1000/size=64", 90_000, 85_000, 9000},
+	} {
+		for i := range 3 { // three rounds: medians of 0.9, 1 and 1.1 times the figure
+			f := 0.9 + 0.1*float64(i)
+			samples = append(samples,
+				sample{name: tc.name, impl: "tokio", procs: 2, iters: 1, metrics: []metric{{tc.tokio * f, "lines/s"}, {tc.p99, "p99-us"}, {4, "cpu-us/line"}}},
+				sample{name: tc.name, impl: "goroutine", procs: 2, iters: 1, metrics: []metric{{tc.goroutine * f, "lines/s"}, {tc.p99, "p99-us"}, {6, "cpu-us/line"}}})
+		}
+	}
+	var b bytes.Buffer
+	writeTables(&b, group(samples))
+	page := b.String()
+	want := "## Echo, 50 connections, 64-byte lines\n\n" +
+		"Each server in its own process, loaded by `cmd/echoload -client goroutine -server-pid` (closed loop, one line in\n" +
+		"flight per connection). Each connection is driven by a goroutine of its own, waiting in Go's netpoller.\n" +
+		"echoload also reads the server's CPU time (user and system) over the load, per line echoed.\n" +
+		"Medians of the rounds; the ratios are to the tokio server's medians.\n\n" +
+		"| server | lines/s | p99 | server CPU per line | lines/s ÷ tokio | CPU per line ÷ tokio | Xeon, issue 28: CPU ÷ tokio |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|\n" +
+		"| tokio, a task per client (2 workers) | 100,000 | 700 µs | 4.00 µs | 1.00x | 1.00x |  |\n" +
+		"| chansync, goroutine mode (`cmd/echo`) | 80,000 | 700 µs | 6.00 µs | 0.80x | 1.50x |  |\n\n" +
+		"## Echo, 50 connections, 64-byte lines, thread client (an OS thread per connection)\n\n" +
+		"Each server in its own process, loaded by `cmd/echoload -client thread -server-pid` (closed loop, one line in\n" +
+		"flight per connection). Each connection is driven by an OS thread of its own with blocking read and write system calls, as the tutorial's client does.\n" +
+		"echoload also reads the server's CPU time (user and system) over the load, per line echoed.\n" +
+		"Medians of the rounds; the ratios are to the tokio server's medians.\n\n" +
+		"| server | lines/s | p99 | server CPU per line | lines/s ÷ tokio | CPU per line ÷ tokio | Xeon, issue 28: CPU ÷ tokio |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|\n" +
+		"| tokio, a task per client (2 workers) | 40,000 | 2.50 ms | 4.00 µs | 1.00x | 1.00x |  |\n" +
+		"| chansync, goroutine mode (`cmd/echo`) | 30,000 | 2.50 ms | 6.00 µs | 0.75x | 1.50x |  |\n\n" +
+		"## Echo, 1000 connections, 64-byte lines\n\n"
+	if !strings.HasPrefix(page, want) {
+		t.Errorf("the echo sections are\n%s\nwant them to begin\n%s", page, want)
+	}
+	if n := strings.Count(page, "thread client"); n != 1 {
+		t.Errorf("%d sections name the thread client, want 1:\n%s", n, page)
+	}
+}
+
+// A raw file from before the thread client (no client= workloads) still
+// gives its page, with no thread client section.
+func TestOldRawFileWithoutThreadClient(t *testing.T) {
+	raw := filepath.Join(t.TempDir(), "old.txt")
+	old := "# vstokio samples; benchstat -col /impl reads them\n" +
+		"# command: vstokio -only echo -rounds 1\n# date: 2026-12-06 10:00 UTC\n# rust: rustc 1.95.0; tokio 1.24.2, futures 0.3.21 (Debian's packaged crates)\n" +
+		"cpu: " + cmp.Or(procfs.CPUModel(), "unknown processor") + "\n" +
+		"BenchmarkEcho/conns=50/size=64/impl=tokio-2\t1000\t50000 lines/s\t1200 p99-us\t5 cpu-us/line\n" +
+		"BenchmarkEcho/conns=50/size=64/impl=reactor-2\t1000\t45000 lines/s\t1100 p99-us\t5.5 cpu-us/line\n"
+	if err := os.WriteFile(raw, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-from", raw}, &stdout, &stderr, newFake()); code != 0 {
+		t.Fatalf("-from an old file: exit %d\n%s", code, stderr.String())
+	}
+	page := stdout.String()
+	for _, want := range []string{
+		"## Echo, 50 connections, 64-byte lines\n",
+		"| chansync, reactor mode (`cmd/echo -mode reactor`) | 45,000 | 1.10 ms | 5.50 µs | 0.90x | 1.10x | 1.2–1.5x |\n",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "thread client") {
+		t.Errorf("a page without thread client samples has a thread client section:\n%s", page)
+	}
+}
+
+// -conns and -thread-conns choose the echo points measured, each with its
+// client, and the estimate counts the thread client's.
+func TestEchoPointFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string // echoload's -c and -client of each point, in round 1
+	}{
+		{nil, []string{"-c 50 -client goroutine", "-c 1000 -client goroutine", "-c 50 -client thread"}},
+		{[]string{"-thread-conns", ""}, []string{"-c 50 -client goroutine", "-c 1000 -client goroutine"}},
+		{[]string{"-conns", "", "-thread-conns", "50,200"}, []string{"-c 50 -client thread", "-c 200 -client thread"}},
+		{[]string{"-conns", "7"}, []string{"-c 7 -client goroutine", "-c 50 -client thread"}},
+	} {
+		f := newFake()
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"-rounds", "1", "-only", "echo", "-d", "1s", "-rust", fakeRust(t)}, tc.args...)
+		if code := run(args, &stdout, &stderr, f); code != 0 {
+			t.Fatalf("%q: exit %d\n%s", tc.args, code, stderr.String())
+		}
+		var got []string
+		for _, c := range f.calls {
+			if !strings.HasPrefix(c, "echoload ") {
+				continue
+			}
+			fs := strings.Fields(c)
+			point := fs[slices.Index(fs, "-c")] + " " + fs[slices.Index(fs, "-c")+1] + " -client " + fs[slices.Index(fs, "-client")+1]
+			if len(got) == 0 || got[len(got)-1] != point {
+				got = append(got, point)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%q measured the points %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	cfg := config{rounds: 3, duration: 2 * time.Second, conns: []int{50, 1000}, parts: map[string]bool{"echo": true}}
+	without := estimate(cfg)
+	cfg.threadConns = []int{50}
+	if got, want := estimate(cfg)-without, time.Duration(3*len(echoServers))*3*time.Second; got != want {
+		t.Errorf("the thread client's point adds %v to the estimate, want %v (3 rounds of %d servers, 2s and a second each)", got, want, len(echoServers))
 	}
 }
 

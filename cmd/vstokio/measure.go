@@ -35,10 +35,26 @@ type config struct {
 	rounds    int
 	benchtime string // as go test's -benchtime: 1s, 100x
 	molecules int
-	conns     []int
-	duration  time.Duration
-	size      int
-	parts     map[string]bool // bench, h2o, echo
+	conns     []int // echo load points with echoload's goroutine client
+	// threadConns are the echo load points with echoload's thread client.
+	threadConns []int
+	duration    time.Duration
+	size        int
+	parts       map[string]bool // bench, h2o, echo
+}
+
+// echoPoints are the echo loads of cfg, in the order measured: each of
+// conns with the goroutine client, then each of threadConns with the
+// thread client.
+func (cfg config) echoPoints() []echoPoint {
+	var points []echoPoint
+	for _, c := range cfg.conns {
+		points = append(points, echoPoint{conns: c, size: cfg.size, client: clientGoroutine})
+	}
+	for _, c := range cfg.threadConns {
+		points = append(points, echoPoint{conns: c, size: cfg.size, client: clientThread})
+	}
+	return points
 }
 
 // measurer runs the workloads of cfg, both sides interleaved, and collects
@@ -77,9 +93,9 @@ func (m *measurer) run(ctx context.Context) error {
 			}
 		}
 		if m.cfg.parts["echo"] {
-			for _, conns := range m.cfg.conns {
+			for _, point := range m.cfg.echoPoints() {
 				for _, srv := range rotate(echoServers, round) {
-					if err := m.echo(ctx, srv, conns); err != nil {
+					if err := m.echo(ctx, srv, point); err != nil {
 						return err
 					}
 				}
@@ -178,10 +194,9 @@ func (m *measurer) h2o(ctx context.Context, side h2oSide) error {
 
 func h2oName(n int) string { return fmt.Sprintf("H2O/n=%d", n) }
 
-func echoName(conns, size int) string { return fmt.Sprintf("Echo/conns=%d/size=%d", conns, size) }
-
 // echoResult is what this program reads of echoload -json.
 type echoResult struct {
+	Client      string           `json:"client"`
 	Lines       int64            `json:"lines"`
 	LinesPerSec float64          `json:"lines_per_sec"`
 	P99         float64          `json:"p99_us"`
@@ -204,15 +219,16 @@ func parseEcho(out []byte) (echoResult, error) {
 	return r, nil
 }
 
-// echo starts srv, loads it with echoload for the run's duration, and has
-// echoload read the server's CPU time over the load (-server-pid).
-func (m *measurer) echo(ctx context.Context, srv echoServer, conns int) error {
+// echo starts srv, loads it at point with echoload for the run's
+// duration, and has echoload read the server's CPU time over the load
+// (-server-pid).
+func (m *measurer) echo(ctx context.Context, srv echoServer, point echoPoint) error {
 	proc, addr, err := m.sys.serve(ctx, func(port int) []string { return srv.argv(m.progs, port) })
 	if err != nil {
 		return fmt.Errorf("starting the %s server: %v", srv.impl, err)
 	}
-	argv := []string{m.progs.goCmd("echoload"), "-addr", addr, "-c", strconv.Itoa(conns), "-d", m.cfg.duration.String(),
-		"-size", strconv.Itoa(m.cfg.size), "-server-pid", strconv.Itoa(proc.pid()), "-json"}
+	argv := []string{m.progs.goCmd("echoload"), "-addr", addr, "-c", strconv.Itoa(point.conns), "-d", m.cfg.duration.String(),
+		"-size", strconv.Itoa(point.size), "-client", point.client, "-server-pid", strconv.Itoa(proc.pid()), "-json"}
 	out, err := m.sys.output(ctx, argv)
 	if serr := proc.stop(); err == nil && serr != nil {
 		err = fmt.Errorf("the %s server: %v", srv.impl, serr)
@@ -224,10 +240,13 @@ func (m *measurer) echo(ctx context.Context, srv echoServer, conns int) error {
 	if err != nil {
 		return fmt.Errorf("%s against %s: %v", strings.Join(argv, " "), srv.impl, err)
 	}
-	if len(r.Errors) > 0 || r.Served != conns {
-		return fmt.Errorf("%s against %s: %d of %d connections served, errors %v", strings.Join(argv, " "), srv.impl, r.Served, conns, r.Errors)
+	if len(r.Errors) > 0 || r.Served != point.conns {
+		return fmt.Errorf("%s against %s: %d of %d connections served, errors %v", strings.Join(argv, " "), srv.impl, r.Served, point.conns, r.Errors)
 	}
-	m.add(sample{name: echoName(conns, m.cfg.size), impl: srv.impl, procs: 2, iters: r.Lines,
+	if r.Client != point.client {
+		return fmt.Errorf("%s against %s: echoload ran its %q client, want %q", strings.Join(argv, " "), srv.impl, r.Client, point.client)
+	}
+	m.add(sample{name: point.name(), impl: srv.impl, procs: 2, iters: r.Lines,
 		metrics: []metric{{r.LinesPerSec, "lines/s"}, {r.P99, "p99-us"}, {r.CPUPerLine, "cpu-us/line"}}})
 	return nil
 }

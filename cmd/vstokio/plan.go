@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // A benchPair is one tokio::sync or tokio::spawn benchmark and the Go
@@ -118,4 +119,72 @@ var echoServers = []echoServer{
 
 func goEcho(p programs, port int, mode string) []string {
 	return []string{p.goCmd("echo"), "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-mode", mode, "-log-level", "warn"}
+}
+
+// The clients echoload can drive an echo load point's connections with
+// (its -client).
+const (
+	// clientGoroutine is echoload's default: a goroutine per connection,
+	// waiting in Go's netpoller.
+	clientGoroutine = "goroutine"
+	// clientThread is the tutorial's client: an OS thread per connection,
+	// locked to it, with blocking read and write system calls.
+	clientThread = "thread"
+)
+
+// An echoPoint is one echo load: how many connections, how long a line,
+// and which of echoload's clients drives the connections.
+type echoPoint struct {
+	conns, size int
+	client      string // clientGoroutine or clientThread
+}
+
+// name is the point's workload in the samples: Echo/conns=50/size=64 for
+// the goroutine client, as before the thread client was measured (so that
+// those samples still read as the same workload), and
+// Echo/conns=50/size=64/client=thread for the others.
+func (p echoPoint) name() string {
+	name := fmt.Sprintf("Echo/conns=%d/size=%d", p.conns, p.size)
+	if p.client != clientGoroutine {
+		name += "/client=" + p.client
+	}
+	return name
+}
+
+// parseEchoName takes apart a name that echoPoint.name writes for a
+// client of echoClients; ok is false for any other name.
+func parseEchoName(name string) (p echoPoint, ok bool) {
+	rest, ok := strings.CutPrefix(name, "Echo/")
+	if !ok {
+		return p, false
+	}
+	elems := strings.Split(rest, "/")
+	if len(elems) < 2 || len(elems) > 3 {
+		return p, false
+	}
+	var err1, err2 error
+	c, ok1 := strings.CutPrefix(elems[0], "conns=")
+	s, ok2 := strings.CutPrefix(elems[1], "size=")
+	p.conns, err1 = strconv.Atoi(c)
+	p.size, err2 = strconv.Atoi(s)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || p.conns < 1 || p.size < 1 {
+		return echoPoint{}, false
+	}
+	p.client = clientGoroutine
+	if len(elems) == 3 {
+		client, ok := strings.CutPrefix(elems[2], "client=")
+		if _, known := echoClients[client]; !ok || !known || client == clientGoroutine {
+			return echoPoint{}, false // the goroutine client's name has no client= element
+		}
+		p.client = client
+	}
+	return p, true
+}
+
+// echoClients say, in the page, how each client drives a connection: the
+// tail of the load point's heading, and a sentence.
+var echoClients = map[string]struct{ heading, drives string }{
+	clientGoroutine: {"", "Each connection is driven by a goroutine of its own, waiting in Go's netpoller"},
+	clientThread: {", thread client (an OS thread per connection)",
+		"Each connection is driven by an OS thread of its own with blocking read and write system calls, as the tutorial's client does"},
 }

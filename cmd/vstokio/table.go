@@ -282,11 +282,15 @@ func h2oRows(r results, name string) []comparison {
 // writeEcho writes the table of one load point: each server's lines/s,
 // p99 and CPU per line, and its ratios to the tokio server's.
 func writeEcho(w io.Writer, r results, name string) {
-	var conns, size int
-	fmt.Sscanf(name, "Echo/conns=%d/size=%d", &conns, &size)
-	fmt.Fprintf(w, "## Echo, %d connections, %d-byte lines\n\n", conns, size)
-	fmt.Fprintln(w, "Each server in its own process, loaded by `cmd/echoload -server-pid` (closed loop, one line in flight per")
-	fmt.Fprintln(w, "connection), which also reads the server's CPU time (user and system) over the load, per line echoed.")
+	if point, ok := parseEchoName(name); !ok {
+		fmt.Fprintf(w, "## %s\n\n", name) // a workload this program does not measure
+	} else {
+		client := echoClients[point.client]
+		fmt.Fprintf(w, "## Echo, %d connections, %d-byte lines%s\n\n", point.conns, point.size, client.heading)
+		fmt.Fprintf(w, "Each server in its own process, loaded by `cmd/echoload -client %s -server-pid` (closed loop, one line in\n", point.client)
+		fmt.Fprintf(w, "flight per connection). %s.\n", client.drives)
+		fmt.Fprintln(w, "echoload also reads the server's CPU time (user and system) over the load, per line echoed.")
+	}
 	fmt.Fprintln(w, "Medians of the rounds; the ratios are to the tokio server's medians.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| server | lines/s | p99 | server CPU per line | lines/s ÷ tokio | CPU per line ÷ tokio | Xeon, issue 28: CPU ÷ tokio |")
