@@ -250,7 +250,7 @@ func measure(ctx context.Context, cfg config, rustDir string, log io.Writer, sys
 		rustc = strings.TrimSpace(string(out))
 	}
 
-	fmt.Fprintf(log, "# %d rounds of %s; about %v\n", cfg.rounds, strings.Join(slices.Sorted(maps.Keys(cfg.parts)), ", "), estimate(cfg).Round(time.Minute))
+	fmt.Fprintf(log, "# %d rounds of %s; about %v\n", cfg.rounds, strings.Join(slices.Sorted(maps.Keys(cfg.parts)), ", "), about(estimate(cfg)))
 	m := &measurer{cfg: cfg, sys: sys, progs: progs, log: log}
 	if err := m.run(ctx); err != nil {
 		return nil, err
@@ -283,6 +283,14 @@ func estimate(cfg config) time.Duration {
 		round += time.Duration(len(cfg.echoPoints())*len(echoServers)) * (cfg.duration + time.Second)
 	}
 	return time.Duration(cfg.rounds) * round
+}
+
+// about writes an estimate to the minute, or to the second below one.
+func about(d time.Duration) time.Duration {
+	if d < time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Minute)
 }
 
 // moduleRoot is the folder of the go.mod above the working directory.

@@ -614,3 +614,26 @@ func TestPageOfOnePart(t *testing.T) {
 		t.Errorf("the page of the water factory's samples alone is\n%s", page)
 	}
 }
+
+func TestAbout(t *testing.T) {
+	for _, tc := range []struct{ d, want time.Duration }{
+		{24*time.Second + 300*time.Millisecond, 24 * time.Second},
+		{59 * time.Second, 59 * time.Second},
+		{522500 * time.Millisecond, 9 * time.Minute}, // the defaults' 8.7 minutes
+		{90 * time.Second, 2 * time.Minute},
+	} {
+		if got := about(tc.d); got != tc.want {
+			t.Errorf("about(%v) = %v, want %v", tc.d, got, tc.want)
+		}
+	}
+	cfg := config{rounds: 1, duration: 2 * time.Second, conns: []int{50}, threadConns: []int{50}, parts: map[string]bool{"echo": true}}
+	if got := about(estimate(cfg)); got != 24*time.Second {
+		t.Errorf("a round of two echo points of 2s is about %v, want 24s", got)
+	}
+	// The defaults' estimate is what the synopsis says a whole run takes.
+	defaults := config{rounds: 5, benchtime: "1s", molecules: 100_000, conns: []int{50, 1000}, threadConns: []int{50},
+		duration: 3 * time.Second, size: 64, parts: map[string]bool{"bench": true, "h2o": true, "echo": true}}
+	if whole := fmt.Sprintf("about %d minutes", int(about(estimate(defaults)).Minutes())); !strings.Contains(synopsis, whole) {
+		t.Errorf("the defaults take %s (%v), and the synopsis says otherwise:\n%s", whole, estimate(defaults), synopsis)
+	}
+}
