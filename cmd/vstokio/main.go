@@ -313,8 +313,12 @@ func moduleRoot() (string, error) {
 
 // cargoLock is the lock file of the Cargo package whose release build is
 // in rustDir (PACKAGE/target/release): cargo writes it when it builds, so
-// it names the crate versions the programs were built from.
+// it names the crate versions the programs were built from. A target
+// folder that links to another checkout's build finds that checkout's.
 func cargoLock(rustDir string) string {
+	if real, err := filepath.EvalSymlinks(rustDir); err == nil {
+		rustDir = real
+	}
 	return filepath.Join(rustDir, "..", "..", "Cargo.lock")
 }
 

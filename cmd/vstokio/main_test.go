@@ -637,3 +637,23 @@ func TestAbout(t *testing.T) {
 		t.Errorf("the defaults take %s (%v), and the synopsis says otherwise:\n%s", whole, estimate(defaults), synopsis)
 	}
 }
+
+// The crate versions come from the lock file of the build the programs
+// are in, also when the target folder links to another checkout's.
+func TestCrateVersionsThroughLinkedTarget(t *testing.T) {
+	release := fakeRust(t) // PKG/target/release, beside PKG/Cargo.lock
+	want := "tokio 9.8.7, futures 0.9.8 (Debian's packaged crates)"
+	if got := crateVersions(cargoLock(release)); got != want {
+		t.Errorf("crate versions %q, want %q", got, want)
+	}
+	checkout := filepath.Join(t.TempDir(), "rust") // a package without a build or lock file of its own
+	if err := os.MkdirAll(checkout, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Dir(release), filepath.Join(checkout, "target")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if got := crateVersions(cargoLock(filepath.Join(checkout, "target", "release"))); got != want {
+		t.Errorf("through a linked target folder: crate versions %q, want %q", got, want)
+	}
+}
