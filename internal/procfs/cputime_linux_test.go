@@ -58,7 +58,8 @@ func burn(d time.Duration) time.Duration {
 
 // The CPU time read for another process is that process's: its own
 // reading and its exited thread's time are in it, and /proc/PID/stat,
-// read independently, gives the same total to within its clock ticks.
+// read independently, gives the same total to within its clock ticks
+// (whose length userHZ gives, so that it is checked too).
 func TestCPUTimeOfAnotherProcess(t *testing.T) {
 	c := startChild(t, burnEnv+"=1")
 	var dead, own time.Duration
@@ -77,7 +78,7 @@ func TestCPUTimeOfAnotherProcess(t *testing.T) {
 	if got < dead || got < own {
 		t.Errorf("CPUTime(child) = %v; want at least the %v of its exited thread and the %v it read itself", got, dead, own)
 	}
-	tick := time.Second / time.Duration(clockTicksPerSecond(t))
+	tick := time.Second / time.Duration(userHZ())
 	fromStat := time.Duration(ticks) * tick
 	// utime and stime are each cut down to whole ticks.
 	if fromStat > got+tick || fromStat < got-3*tick {
@@ -140,21 +141,4 @@ func statTicks(pid int) (int64, error) {
 	}
 	stime, err := strconv.ParseInt(fields[12], 10, 64)
 	return utime + stime, err
-}
-
-// clockTicksPerSecond is sysconf(_SC_CLK_TCK), which the kernel passes in
-// the auxiliary vector as AT_CLKTCK.
-func clockTicksPerSecond(t *testing.T) uintptr {
-	const atClkTck = 17
-	auxv, err := unix.Auxv()
-	if err != nil {
-		t.Fatalf("auxiliary vector: %v", err)
-	}
-	for _, kv := range auxv {
-		if kv[0] == atClkTck && kv[1] > 0 {
-			return kv[1]
-		}
-	}
-	t.Fatal("no AT_CLKTCK in the auxiliary vector")
-	return 0
 }

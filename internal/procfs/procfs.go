@@ -1,7 +1,8 @@
 // Package procfs reads the few Linux process figures chansync's programs
 // report (a process's resident set, its CPU time and how long its threads
-// waited for a processor, the kernel's stacks, the processor's model) and
-// turns a series of them into a cost per item (Slope).
+// waited for a processor, the whole machine's CPU time, the kernel's
+// stacks, the processor's model) and turns a series of them into a cost
+// per item (Slope).
 package procfs
 
 import (
