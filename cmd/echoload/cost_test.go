@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,7 +27,9 @@ import (
 // under load used some for every line, one left idle next to it far less.
 // It reads how long the server's threads waited for a processor too: a
 // figure that the server's own readings, taken just before and after the
-// run, hold between them.
+// run, hold between them. And it reads how busy the machine's processors
+// were: at most all of them, and at least for the server's CPU time
+// (half of it, for the kernel's sampling of busy time once a clock tick).
 func TestServerPIDMeasuresTheServer(t *testing.T) {
 	ctx := context.Background()
 	loaded, addr, err := startServer(ctx, "goroutine")
@@ -70,6 +73,12 @@ func TestServerPIDMeasuresTheServer(t *testing.T) {
 		if waited := *res.ServerRunQueueWait; waited < 0 || waited > (after-before).Seconds() {
 			t.Errorf("the server waited %vs for a processor over the run, but %v between readings around the run", waited, after-before)
 		}
+		if !strings.Contains(out.String(), `"machine_busy_cores": `) || res.MachineBusyCores == nil {
+			t.Fatalf("no machine_busy_cores in %s", out.String())
+		}
+		if busy, n := *res.MachineBusyCores, res.MachineProcessors; n < runtime.NumCPU() || busy > float64(n) || busy*res.Seconds < res.ServerCPUSeconds/2 {
+			t.Errorf("the machine's %d processors were busy %v processors' worth of %vs, in which the server used %vs", n, busy, res.Seconds, res.ServerCPUSeconds)
+		}
 		return res
 	}
 	res := measure(loaded.PID())
@@ -84,11 +93,16 @@ func TestServerPIDMeasuresTheServer(t *testing.T) {
 	}
 
 	var out, errb bytes.Buffer
-	if code := run([]string{"-addr", addr, "-server-pid", strconv.Itoa(loaded.PID()), "-c", "2", "-n", "200"}, &out, &errb, noInterrupts); code != 0 {
+	if code := run([]string{"-addr", addr, "-server-pid", strconv.Itoa(loaded.PID()), "-c", "2", "-n", "8000"}, &out, &errb, noInterrupts); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if want := regexp.MustCompile(`\nserver CPU \(pid ` + strconv.Itoa(loaded.PID()) + `\): [0-9.]+s, [0-9.]+µs per line; its threads waited [0-9.]+s for a processor \([0-9.]+s per second of the run\)\n`); !want.MatchString(out.String()) {
-		t.Errorf("report lacks a line matching %s:\n%s", want, out.String())
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`\nserver CPU \(pid ` + strconv.Itoa(loaded.PID()) + `\): [0-9.]+s, [0-9.]+µs per line; its threads waited [0-9.]+s for a processor \([0-9.]+s per second of the run\)\n`),
+		regexp.MustCompile(`\nmachine: its [1-9][0-9]* processors were busy [0-9]+\.[0-9]{2} processors' worth of the run \([0-9]+%\), this load generator included\n`),
+	} {
+		if !want.MatchString(out.String()) {
+			t.Errorf("report lacks a line matching %s:\n%s", want, out.String())
+		}
 	}
 }
 
@@ -122,10 +136,10 @@ func TestServerCPUOfAServerThatIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := p.PID()
-	cpu := startCPU(pid)
+	start := readCPU(pid)
 	p.Stop(stopGrace)
 	res := result{Lines: 10, Errors: map[string]int64{}}
-	cpu.stop(&res)
+	start.put(&res, readCPU(pid))
 	if want := "server CPU: process " + strconv.Itoa(pid) + ": no such process"; res.Errors[want] != 1 || res.ServerCPUSeconds != 0 || res.ServerCPUPerLine != 0 {
 		t.Errorf("result %+v; want the error %q and no CPU figure", res, want)
 	}
@@ -155,21 +169,64 @@ func TestServerWaitFromItsReadings(t *testing.T) {
 		{name: "failed at the end", start: time.Second, endErr: failed, want: -1, wantErr: "server run-queue wait: process 7: no such process"},
 	} {
 		res := result{Errors: map[string]int64{}}
-		cpuReading{pid: 7, waitStart: tc.start, waitErr: tc.startErr}.putWait(&res, tc.end, tc.endErr)
+		cpuReading{pid: 7, wait: tc.start, waitErr: tc.startErr}.putWait(&res, tc.end, tc.endErr)
 		switch {
 		case tc.want < 0 && res.ServerRunQueueWait != nil:
 			t.Errorf("%s: wait %v; want none", tc.name, *res.ServerRunQueueWait)
 		case tc.want >= 0 && (res.ServerRunQueueWait == nil || *res.ServerRunQueueWait != tc.want):
 			t.Errorf("%s: wait %v; want %v", tc.name, res.ServerRunQueueWait, tc.want)
 		}
-		if want := map[string]int64{}; tc.wantErr != "" {
-			want[tc.wantErr] = 1
-			if !maps.Equal(res.Errors, want) {
-				t.Errorf("%s: errors %v; want %v", tc.name, res.Errors, want)
-			}
-		} else if len(res.Errors) != 0 {
-			t.Errorf("%s: errors %v; want none", tc.name, res.Errors)
+		checkErrors(t, tc.name, res.Errors, tc.wantErr)
+	}
+}
+
+// checkErrors checks that a run's errors are the one error want, or none
+// if want is "".
+func checkErrors(t *testing.T, name string, errs map[string]int64, want string) {
+	t.Helper()
+	if want == "" {
+		if len(errs) != 0 {
+			t.Errorf("%s: errors %v; want none", name, errs)
 		}
+		return
+	}
+	if wantErrs := map[string]int64{want: 1}; !maps.Equal(errs, wantErrs) {
+		t.Errorf("%s: errors %v; want %v", name, errs, wantErrs)
+	}
+}
+
+// The machine's busy processors over a run come from its two readings:
+// none where the system cannot read them or no clock tick fell between
+// them; an error where a reading failed or the two do not fit together.
+func TestMachineBusyFromItsReadings(t *testing.T) {
+	const s = time.Second
+	two := procfs.MachineCPU{Busy: 10 * s, Total: 40 * s, Processors: 2}
+	failed := errors.New("/proc/stat: permission denied")
+	unsupported := fmt.Errorf("reading the machine's CPU time needs Linux: %w", errors.ErrUnsupported)
+	for _, tc := range []struct {
+		name             string
+		start, end       procfs.MachineCPU
+		startErr, endErr error
+		want             float64 // -1: no figure
+		wantErr          string
+	}{
+		{name: "busy", start: two, end: procfs.MachineCPU{Busy: 13 * s, Total: 44 * s, Processors: 2}, want: 1.5},
+		{name: "idle", start: two, end: procfs.MachineCPU{Busy: 10 * s, Total: 42 * s, Processors: 2}, want: 0},
+		{name: "no tick", start: two, end: two, want: -1},
+		{name: "unsupported", startErr: unsupported, endErr: unsupported, want: -1},
+		{name: "failed at the start", startErr: failed, end: two, want: -1, wantErr: "machine CPU: /proc/stat: permission denied"},
+		{name: "failed at the end", start: two, endErr: failed, want: -1, wantErr: "machine CPU: /proc/stat: permission denied"},
+		{name: "a processor more", start: two, end: procfs.MachineCPU{Busy: 11 * s, Total: 43 * s, Processors: 3}, want: -1, wantErr: "machine CPU: the processors online went from 2 to 3 between the readings"},
+	} {
+		res := result{Errors: map[string]int64{}}
+		cpuReading{pid: 7, machine: tc.start, machineErr: tc.startErr}.putMachine(&res, tc.end, tc.endErr)
+		switch {
+		case tc.want < 0 && (res.MachineBusyCores != nil || res.MachineProcessors != 0):
+			t.Errorf("%s: %v of %d processors busy; want no figure", tc.name, *res.MachineBusyCores, res.MachineProcessors)
+		case tc.want >= 0 && (res.MachineBusyCores == nil || *res.MachineBusyCores != tc.want || res.MachineProcessors != 2):
+			t.Errorf("%s: %v of %d processors busy; want %v of 2", tc.name, res.MachineBusyCores, res.MachineProcessors, tc.want)
+		}
+		checkErrors(t, tc.name, res.Errors, tc.wantErr)
 	}
 }
 
@@ -180,12 +237,14 @@ func TestLoadFreshMeasuresTheServer(t *testing.T) {
 	_, err := procfs.RunQueueWait(procfs.Self)
 	waitKept := !errors.Is(err, errors.ErrUnsupported)
 	for _, kind := range []string{"baseline", "goroutine"} {
-		res, err := loadFresh(kind, loadConfig{conns: 2, lines: 500, size: 64, pipeline: 1}, false)
+		// Enough lines for some clock ticks to fall within the run, which
+		// the machine's figure needs.
+		res, err := loadFresh(kind, loadConfig{conns: 2, lines: 8000, size: 64, pipeline: 1}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Lines != 500 || len(res.Errors) != 0 || res.ServerPID == 0 || res.ServerCPUPerLine <= 0 {
-			t.Errorf("%s: %+v; want 500 lines, no errors, the server's CPU per line", kind, res)
+		if res.Lines != 8000 || len(res.Errors) != 0 || res.ServerPID == 0 || res.ServerCPUPerLine <= 0 || res.MachineBusyCores == nil {
+			t.Errorf("%s: %+v; want 8000 lines, no errors, the server's CPU per line, the machine's busy processors", kind, res)
 		}
 		// A Go server's threads live as long as its process, so its wait
 		// never falls.

@@ -66,6 +66,15 @@ type result struct {
 	// threads that exited during the run took more wait with them than
 	// the others gained, which left the difference negative.
 	ServerRunQueueWait *float64 `json:"server_runqueue_wait_seconds,omitempty"`
+	// MachineBusyCores is how many of the machine's processors were busy
+	// over the run, on average (procfs.MachineCPU.BusySince): the busy
+	// CPU time of the whole machine, this load generator's included,
+	// over the run's length, where the server was measured. It is nil
+	// where no clock tick of the kernel's fell within the run, and on
+	// systems other than Linux. MachineProcessors is how many processors
+	// were online.
+	MachineBusyCores  *float64 `json:"machine_busy_cores,omitempty"`
+	MachineProcessors int      `json:"machine_processors,omitempty"`
 	// Latency is the distribution the percentiles above are read from.
 	Latency []latencyPoint `json:"-"`
 }
@@ -89,7 +98,7 @@ type connResult struct {
 // counted as errors, and the result is marked as interrupted.
 func runLoad(ctx context.Context, cfg loadConfig) result {
 	p := pool.NewWithResults[connResult]().WithMaxGoroutines(cfg.conns)
-	cpu := startCPU(cfg.serverPID)
+	cpuStart := readCPU(cfg.serverPID)
 	start := time.Now()
 	end := start.Add(cfg.duration)
 	active := 0
@@ -109,6 +118,7 @@ func runLoad(ctx context.Context, cfg loadConfig) result {
 	}
 	results := p.Wait()
 	elapsed := time.Since(start)
+	cpuEnd := readCPU(cfg.serverPID)
 
 	total := newHistogram()
 	res := result{Conns: cfg.conns, Client: cmp.Or(cfg.client, clientGoroutine), Size: cfg.size, Active: active, Errors: map[string]int64{}, Interrupted: ctx.Err() != nil}
@@ -131,45 +141,50 @@ func runLoad(ctx context.Context, cfg loadConfig) result {
 	res.P999 = float64(total.ValueAtQuantile(99.9))
 	res.Max = float64(total.Max())
 	res.Latency = latencyCurve(total)
-	cpu.stop(&res)
+	cpuStart.put(&res, cpuEnd)
 	return res
 }
 
-// A cpuReading is the server's CPU time, and how long its threads have
-// waited for a processor, at the start of a run.
+// A cpuReading is the server's CPU time, how long its threads have
+// waited for a processor, and the machine's CPU time, at the start or the
+// end of a run.
 type cpuReading struct {
-	pid       int // 0 where it is not measured
-	start     time.Duration
-	err       error
-	waitStart time.Duration
-	waitErr   error
+	pid        int // 0 where it is not measured
+	cpu        time.Duration
+	err        error
+	wait       time.Duration
+	waitErr    error
+	machine    procfs.MachineCPU
+	machineErr error
 }
 
-func startCPU(pid int) cpuReading {
+// readCPU reads the figures of server pid, and the machine's; where pid
+// is 0 it reads nothing.
+func readCPU(pid int) cpuReading {
 	r := cpuReading{pid: pid}
 	if pid != 0 {
-		r.start, r.err = procfs.CPUTime(pid)
-		r.waitStart, r.waitErr = procfs.RunQueueWait(pid)
+		r.cpu, r.err = procfs.CPUTime(pid)
+		r.wait, r.waitErr = procfs.RunQueueWait(pid)
+		r.machine, r.machineErr = procfs.MachineCPUTime()
 	}
 	return r
 }
 
-// stop reads the server's CPU time and wait again and puts what they grew
-// by since the start in res, the CPU time per line once res.Lines is
-// counted. A failed reading is one of the run's errors.
-func (r cpuReading) stop(res *result) {
+// put puts in res what the figures grew by between the readings r and
+// end, the CPU time per line once res.Lines is counted. A failed reading
+// is one of the run's errors.
+func (r cpuReading) put(res *result, end cpuReading) {
 	if r.pid == 0 {
 		return
 	}
 	res.ServerPID = r.pid
-	end, err := procfs.CPUTime(r.pid)
-	waitEnd, waitErr := procfs.RunQueueWait(r.pid)
-	r.putWait(res, waitEnd, waitErr)
-	if err = cmp.Or(r.err, err); err != nil {
+	r.putWait(res, end.wait, end.waitErr)
+	r.putMachine(res, end.machine, end.machineErr)
+	if err := cmp.Or(r.err, end.err); err != nil {
 		res.Errors["server CPU: "+err.Error()]++
 		return
 	}
-	res.ServerCPUSeconds = (end - r.start).Seconds()
+	res.ServerCPUSeconds = (end.cpu - r.cpu).Seconds()
 	if res.Lines > 0 {
 		res.ServerCPUPerLine = res.ServerCPUSeconds * 1e6 / float64(res.Lines)
 	}
@@ -182,13 +197,34 @@ func (r cpuReading) stop(res *result) {
 // where a reading failed.
 func (r cpuReading) putWait(res *result, end time.Duration, err error) {
 	err = cmp.Or(r.waitErr, err)
-	switch waited := end - r.waitStart; {
+	switch waited := end - r.wait; {
 	case errors.Is(err, errors.ErrUnsupported):
 	case err != nil:
 		res.Errors["server run-queue wait: "+err.Error()]++
 	case waited >= 0:
 		seconds := waited.Seconds()
 		res.ServerRunQueueWait = &seconds
+	}
+}
+
+// putMachine puts in res how many of the machine's processors were busy
+// since the start, given the reading at the end: nothing on a system
+// where it cannot be read, or where no clock tick fell in between (a run
+// of a few milliseconds); an error where a reading failed or the two do
+// not fit together.
+func (r cpuReading) putMachine(res *result, end procfs.MachineCPU, err error) {
+	err = cmp.Or(r.machineErr, err)
+	var busy float64
+	if err == nil {
+		busy, err = end.BusySince(r.machine)
+	}
+	switch {
+	case errors.Is(err, errors.ErrUnsupported), errors.Is(err, procfs.ErrNoTick):
+	case err != nil:
+		res.Errors["machine CPU: "+err.Error()]++
+	default:
+		res.MachineBusyCores = &busy
+		res.MachineProcessors = end.Processors
 	}
 }
 

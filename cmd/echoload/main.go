@@ -32,9 +32,15 @@
 // client's threads, or anything else running, held them, and a large wait
 // says that the server's lines/s measure the sharing as much as the
 // server. The kernel keeps the wait per thread, so a server thread that
-// exits during the run takes its wait with it. -compare measures every
-// server it starts in the same way, and its tables give each server's
-// CPU per line and its wait per second of the run (s/s).
+// exits during the run takes its wait with it. It reads the whole
+// machine's CPU time too (/proc/stat), and reports how many processors'
+// worth of the machine was busy over the run, doing anything but idling
+// or waiting for I/O: this load generator's own CPU is in it, as is
+// anything else's. Busy processors well short of all of them say that the
+// run left processors idle, so that its lines/s were held back by
+// something other than CPU. -compare measures every server it starts in
+// the same way, and its tables give each server's CPU per line and its
+// wait per second of the run (s/s).
 //
 // Before the load starts, one connection is dialled to check that a server
 // listens: if none does, echoload says so in one line and exits 1. SIGINT
@@ -105,7 +111,8 @@ const synopsis = `usage:
 
 A load run reports lines/s, MB/s, latency percentiles, the connections
 served and errors by kind, and with -server-pid the server's CPU time per
-echoed line and how long its threads waited for a processor. If nothing
+echoed line, how long its threads waited for a processor, and how busy the
+machine's processors were (this load generator included). If nothing
 listens at -addr, or no process has the pid, it says so in one line and
 exits 1. Ctrl-C (SIGINT) or SIGTERM stops a load run and prints the
 report of what ran so far, marked as interrupted; the exit status is then
@@ -130,7 +137,7 @@ func run(args []string, stdout, stderr io.Writer, interrupts interrupts) int {
 	size := fs.Int("size", 64, "line length in bytes, its newline included")
 	pipeline := fs.Int("pipeline", 1, "lines in flight per connection")
 	client := fs.String("client", clientGoroutine, "how each connection is driven: goroutine (net.Conn, Go's netpoller) or thread (an OS thread of its own, blocking system calls; Linux)")
-	serverPID := fs.Int("server-pid", 0, "the server's process id: measure its CPU time per echoed line, and how long its threads waited for a processor (Linux)")
+	serverPID := fs.Int("server-pid", 0, "the server's process id: measure its CPU time per echoed line, how long its threads waited for a processor, and how busy the machine's processors were, this load generator included (Linux)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	asJSON := fs.Bool("json", false, "print the result as JSON (and no progress bar)")
 	idle := fs.Int("idle", 0, "open this many idle connections (one line each) and hold them until interrupted")
@@ -356,6 +363,10 @@ func printResult(w io.Writer, r result) {
 			}
 		}
 		fmt.Fprintln(w)
+	}
+	if r.MachineBusyCores != nil {
+		fmt.Fprintf(w, "machine: its %d processors were busy %.2f processors' worth of the run (%.0f%%), this load generator included\n",
+			r.MachineProcessors, *r.MachineBusyCores, 100**r.MachineBusyCores/float64(r.MachineProcessors))
 	}
 	fmt.Fprintf(w, "latency: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
 		usText(r.P50), usText(r.P90), usText(r.P99), usText(r.P999), usText(r.Max))

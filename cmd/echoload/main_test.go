@@ -154,9 +154,20 @@ func TestRunPrintsReport(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
+	// Without -server-pid nothing is measured but the load.
+	for _, unmeasured := range []string{"server CPU", "machine:"} {
+		if strings.Contains(out.String(), unmeasured) {
+			t.Errorf("without -server-pid, the report says %q:\n%s", unmeasured, out.String())
+		}
+	}
 	out.Reset()
 	if code := run([]string{"-addr", ln.Addr().String(), "-c", "2", "-n", "10", "-json"}, &out, &errb, noInterrupts); code != 0 || !strings.Contains(out.String(), `"lines": 10`) {
 		t.Fatalf("-json: exit %d, output %s", code, out.String())
+	}
+	for _, unmeasured := range []string{"server_", "machine_"} {
+		if strings.Contains(out.String(), unmeasured) {
+			t.Errorf("without -server-pid, -json gives %s fields:\n%s", unmeasured, out.String())
+		}
 	}
 }
 
