@@ -26,6 +26,9 @@ func (c *comparison) tutorialModes() ([]loadPoint, error) {
 	return points, nil
 }
 
+// printModesHeader prints the title of the tutorial's modes table and its
+// header: lines/s, CPU per line and run-queue wait, a column per mode of
+// kinds each.
 func (c *comparison) printModesHeader(kinds []string) {
 	fmt.Fprintf(c.out, "\nThe tutorial's versions, 64-byte lines, one run each:\n\n")
 	header, rule := "| conns |", "|---:|"
